@@ -1,0 +1,50 @@
+"""Agent runtime port: where agents live and run (in-process, or organ actors on Ray)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from application.jobs import Execution, Job
+from domain.agent import AgentState, Heartbeat, Lesson
+from domain.roles import RoleProbabilities
+
+__all__ = ["AgentRuntime"]
+
+
+class AgentRuntime(Protocol):
+    """Hosts many agents; every method is safe to call from several threads at once.
+    Unknown agent ids raise ``application.errors.NotFound``."""
+
+    def add_agents(self, agents: Sequence[AgentState]) -> None:
+        """Host new agents, all or none; an id already hosted raises ``Conflict``."""
+        ...
+
+    def remove_agent(self, agent_id: str) -> AgentState:
+        """Stop hosting an agent and return its last state."""
+        ...
+
+    def agent(self, agent_id: str) -> AgentState:
+        ...
+
+    def heartbeats(self) -> list[Heartbeat]:
+        """A fresh heartbeat of every hosted agent."""
+        ...
+
+    def execute(self, agent_id: str, job: Job) -> Execution:
+        """Run the job on the agent: its load counts the job while it runs, the agent learns
+        from the result, and the execution carries its state before and after."""
+        ...
+
+    def teach(self, agent_id: str, lesson: Lesson) -> AgentState:
+        """Apply a lesson to an agent that took part in a team task without leading it."""
+        ...
+
+    def set_roles(self, roles: Mapping[str, RoleProbabilities]) -> None:
+        """Replace role probabilities after role evolution and clear each agent's success
+        window."""
+        ...
+
+    def record_salient_event(self, agent_id: str) -> AgentState:
+        """Add one to the agent's ``salient_events_logged``."""
+        ...

@@ -1,0 +1,68 @@
+"""The application's services, built once by the composition root and handed to entrypoints."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from application.budgets import BudgetTracker
+from application.energy import EnergyService
+from application.incidents import IncidentService
+from application.loops import ControlLoop
+from application.memory import MemoryService
+from application.organism import OrganismService
+from application.ports.agent_runtime import AgentRuntime
+from application.ports.clock import Clock
+from application.ports.metrics import Metrics
+from domain.config import DomainConfig
+
+__all__ = ["Services", "control_loops"]
+
+
+@dataclass(slots=True)
+class Services:
+    organism: OrganismService
+    memory: MemoryService
+    incidents: IncidentService
+    energy: EnergyService
+    budgets: BudgetTracker
+    runtime: AgentRuntime
+    clock: Clock
+    metrics: Metrics
+    config: DomainConfig
+    readiness: dict[str, Any] = field(default_factory=dict)
+
+
+def control_loops(services: Services) -> list[ControlLoop]:
+    """The loops of the domain spec §5, on their configured periods."""
+    schedule = services.config.loops
+
+    def heartbeats() -> Mapping[str, Any]:
+        return {"agents": services.organism.collect_heartbeats()}
+
+    def energy_snapshot() -> Mapping[str, Any]:
+        report = services.energy.snapshot()
+        return {"total": report.terms.total, "d_e": report.d_e,
+                "transactions": report.transactions, "rising_alert": report.rising_alert}
+
+    def role_evolution() -> Mapping[str, Any]:
+        report = services.energy.evolve_roles()
+        return {"agents": report.agents_evolved, "d_e": report.d_e}
+
+    def consolidation() -> Mapping[str, Any]:
+        report = services.memory.consolidate()
+        return {"consolidated": report.consolidated, "remaining": report.remaining}
+
+    def hot_miss_promotion() -> Mapping[str, Any]:
+        report = services.memory.promote_hot_misses()
+        return {"promoted": len(report.promoted), "skipped": len(report.skipped)}
+
+    return [
+        # Every worker refreshes its own view of the agents, so heartbeats are not a singleton.
+        ControlLoop("heartbeats", schedule.heartbeat_s, heartbeats, singleton=False),
+        ControlLoop("energy_snapshot", schedule.energy_snapshot_s, energy_snapshot),
+        ControlLoop("role_evolution", schedule.role_evolution_s, role_evolution),
+        ControlLoop("consolidation", schedule.consolidation_s, consolidation),
+        ControlLoop("hot_miss_promotion", schedule.hot_miss_s, hot_miss_promotion),
+    ]

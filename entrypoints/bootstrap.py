@@ -1,0 +1,154 @@
+"""The composition root: one function builds every adapter from the settings and hands them to
+the services. Tests call :func:`build_services` with fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+from adapters.embedder import HashingEmbedder
+from adapters.memory.agent_runtime import InProcessRuntime
+from adapters.operations import HttpOperations
+
+from adapters.clock import SystemClock
+from adapters.memory.consolidation_queue import InMemoryConsolidationQueue
+from adapters.memory.holon_graph import InMemoryHolonGraph
+from adapters.memory.holon_store import InMemoryHolonStore
+from adapters.memory.incident_store import InMemoryIncidentStore
+from adapters.memory.ledger_store import InMemoryLedgerStore
+from adapters.memory.lock import InMemoryLeaseLock
+from adapters.memory.metrics import NullMetrics
+from adapters.memory.outcome_store import InMemoryOutcomeStore
+from adapters.memory.working_memory import InMemoryWorkingMemory
+from application.budgets import BudgetTracker
+from application.energy import EnergyService
+from application.execution import TaskExecutor
+from application.handlers import HandlerRegistry, default_registry
+from application.incidents import IncidentService
+from application.memory import MemoryService
+from application.organism import OrganismService
+from application.population import Population
+from application.ports.agent_runtime import AgentRuntime
+from application.ports.clock import Clock
+from application.ports.consolidation_queue import ConsolidationQueue
+from application.ports.embedder import Embedder
+from application.ports.holon_graph import HolonGraph
+from application.ports.holon_store import HolonStore
+from application.ports.incident_store import IncidentStore
+from application.ports.ledger_store import LedgerStore
+from application.ports.lock import LeaseLock
+from application.ports.metrics import Metrics
+from application.ports.operations import OperationExecutor
+from application.ports.outcome_store import OutcomeStore
+from application.ports.working_memory import WorkingMemory
+from application.services import Services
+from domain.config import DomainConfig, MemoryPolicy
+from entrypoints.settings import Settings
+
+__all__ = ["Adapters", "bootstrap", "build_services", "domain_config", "in_memory_adapters"]
+
+RuntimeFactory = Callable[[TaskExecutor], AgentRuntime]
+
+
+@dataclass(slots=True)
+class Adapters:
+    """One implementation per port. ``runtime`` is built last, around the task executor."""
+
+    clock: Clock
+    embedder: Embedder
+    working: WorkingMemory
+    queue: ConsolidationQueue
+    holons: HolonStore
+    graph: HolonGraph
+    incidents: IncidentStore
+    ledger: LedgerStore
+    outcomes: OutcomeStore
+    lock: LeaseLock
+    metrics: Metrics
+    operations: OperationExecutor
+    runtime: RuntimeFactory
+
+
+def domain_config(settings: Settings) -> DomainConfig:
+    """The domain defaults with the settings' overrides applied."""
+    base = DomainConfig()
+    memory: MemoryPolicy = replace(
+        base.memory, mw_ttl_s=settings.mw_ttl_s, mw_item_cap=settings.mw_item_cap
+    )
+    return replace(base, memory=memory)
+
+
+def in_memory_adapters(
+    clock: Clock | None = None,
+    dim: int = 384,
+    config: DomainConfig | None = None,
+    metrics: Metrics | None = None,
+    operations: OperationExecutor | None = None,
+) -> Adapters:
+    """Every port on its in-process adapter: the embedded profile's Mw, and the tests' fakes."""
+    clock = clock or SystemClock()
+    config = config or DomainConfig()
+    return Adapters(
+        clock=clock,
+        embedder=HashingEmbedder(dim),
+        working=InMemoryWorkingMemory(clock, item_cap=config.memory.mw_item_cap),
+        queue=InMemoryConsolidationQueue(),
+        holons=InMemoryHolonStore(dim),
+        graph=InMemoryHolonGraph(),
+        incidents=InMemoryIncidentStore(),
+        ledger=InMemoryLedgerStore(),
+        outcomes=InMemoryOutcomeStore(),
+        lock=InMemoryLeaseLock(clock),
+        metrics=metrics or NullMetrics(),
+        operations=operations or HttpOperations(),
+        runtime=lambda executor: InProcessRuntime(executor, clock, config),
+    )
+
+
+def build_services(
+    adapters: Adapters,
+    config: DomainConfig | None = None,
+    seed: int = 0,
+    handlers: HandlerRegistry | None = None,
+) -> Services:
+    """Wire the services around the given adapters (the one place that does it)."""
+    config = config or DomainConfig()
+    population = Population()
+    budgets = BudgetTracker(config.budgets, adapters.metrics)
+    memory = MemoryService(
+        adapters.working, adapters.holons, adapters.graph, adapters.queue, adapters.embedder,
+        adapters.clock, adapters.metrics, config.memory,
+    )
+    registry = handlers or default_registry()
+    executor = TaskExecutor(
+        registry, memory, adapters.operations, adapters.embedder, adapters.clock, config
+    )
+    runtime = adapters.runtime(executor)
+    incidents = IncidentService(adapters.incidents, adapters.clock, adapters.metrics,
+                                config.salience)
+    organism = OrganismService(
+        population, runtime, registry, memory, incidents, budgets, adapters.outcomes,
+        adapters.embedder, adapters.clock, adapters.metrics, config,
+        np.random.default_rng(seed),
+    )
+    energy = EnergyService(population, runtime, memory, adapters.ledger, budgets,
+                           adapters.clock, adapters.metrics, config)
+    return Services(
+        organism=organism,
+        memory=memory,
+        incidents=incidents,
+        energy=energy,
+        budgets=budgets,
+        runtime=runtime,
+        clock=adapters.clock,
+        metrics=adapters.metrics,
+        config=config,
+    )
+
+
+def bootstrap(settings: Settings) -> Services:
+    """Build the services the settings ask for (the embedded profile by default)."""
+    config = domain_config(settings)
+    adapters = in_memory_adapters(dim=settings.embedding_dim, config=config)
+    return build_services(adapters, config, seed=settings.seed)
