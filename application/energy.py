@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from application.budgets import BudgetTracker
+from application.errors import InvalidInput
 from application.memory import MemoryService
 from application.population import Population
 from application.ports.agent_runtime import AgentRuntime
@@ -30,7 +31,7 @@ from domain.energy import (
     compute_energy,
     organ_totals,
 )
-from domain.ledger import LedgerTransaction, Scope, next_transaction
+from domain.ledger import Balance, LedgerTransaction, Scope, next_transaction
 from domain.roles import RoleProbabilities, evolve_roles, role_distribution
 
 __all__ = ["Attribution", "EnergyService", "RoleEvolutionReport", "SnapshotReport"]
@@ -227,6 +228,21 @@ class EnergyService:
     @property
     def rising_since(self) -> float | None:
         return self._rising_since
+
+    def transactions(
+        self,
+        limit: int,
+        after_seq: int = 0,
+        scope: Scope | None = None,
+        scope_id: str | None = None,
+    ) -> list[tuple[int, LedgerTransaction]]:
+        """Ledger transactions in append order after a sequence number (a cursor)."""
+        if not 1 <= limit <= 500:
+            raise InvalidInput("limit must be within [1, 500]")
+        return self._ledger.transactions(limit, after_seq, scope, scope_id)
+
+    def balance(self, scope: Scope, scope_id: str) -> Balance | None:
+        return self._ledger.balance(scope, scope_id)
 
 
 def _with_roles(state: AgentState, roles: RoleProbabilities) -> AgentState:

@@ -85,11 +85,14 @@ class LoopScheduler:
         begin = self._clock.monotonic()
         try:
             details = loop.run()
-        except SeedCoreError as failure:
+        except Exception as failure:
+            # One failing loop must not stop the others: the run is reported as failed (and
+            # counted), and the loop runs again at its next period.
             seconds = self._clock.monotonic() - begin
             self._metrics.loop_run(loop.name, seconds, ok=False)
+            message = failure.message if isinstance(failure, SeedCoreError) else str(failure)
             return LoopRun(loop.name, started, seconds * 1000.0, ok=False,
-                           error=f"{type(failure).__name__}: {failure.message}")
+                           error=f"{type(failure).__name__}: {message}")
         seconds = self._clock.monotonic() - begin
         self._metrics.loop_run(loop.name, seconds, ok=True)
         return LoopRun(loop.name, started, seconds * 1000.0, ok=True, details=details)

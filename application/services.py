@@ -14,6 +14,7 @@ from application.memory import MemoryService
 from application.organism import OrganismService
 from application.ports.agent_runtime import AgentRuntime
 from application.ports.clock import Clock
+from application.ports.lock import LeaseLock
 from application.ports.metrics import Metrics
 from domain.config import DomainConfig
 
@@ -31,6 +32,7 @@ class Services:
     clock: Clock
     metrics: Metrics
     config: DomainConfig
+    lock: LeaseLock
     readiness: dict[str, Any] = field(default_factory=dict)
 
 

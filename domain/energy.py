@@ -121,11 +121,13 @@ _CHUNK_ROWS = 1024
 
 
 def _row_dots(h: FloatArray, i: IntArray, j: IntArray) -> FloatArray:
-    """``h[i[m]] · h[j[m]]`` for every m, gathered a chunk at a time."""
+    """``h[i[m]] · h[j[m]]`` for every m, gathered a chunk at a time in order of ``i``."""
+    order = np.argsort(i, kind="stable")
+    i, j = i[order], j[order]
     dots = np.empty(i.shape[0])
     for start in range(0, i.shape[0], _CHUNK_ROWS):
         stop = start + _CHUNK_ROWS
-        dots[start:stop] = np.einsum("md,md->m", h[i[start:stop]], h[j[start:stop]])
+        dots[order[start:stop]] = np.einsum("md,md->m", h[i[start:stop]], h[j[start:stop]])
     return dots
 
 
@@ -137,33 +139,32 @@ def _pair_cosines(h: FloatArray, norms: FloatArray, pairs: IntArray) -> FloatArr
     return np.where(denom > 0.0, dots / safe, 0.0)
 
 
-def _scatter_neighbours(
+def _add_neighbour_sums(
     out: FloatArray, h: FloatArray, src: IntArray, dst: IntArray, coef: FloatArray
 ) -> None:
-    """``out[src[e]] += coef[e] · h[dst[e]]`` for every directed edge e, without ``np.add.at``.
+    """``out[a] += Σ_{e: src[e] = a} coef[e] · h[dst[e]]``: a sparse-times-dense product.
 
-    The edges are ordered by their rank among the edges of the same source, so each block of
-    one rank names every source at most once and a plain fancy-index ``+=`` is exact.
+    Agents are visited by decreasing degree, a block at a time, with each block's neighbour
+    rows gathered into a padded (agents, degree, d) array (padding weighs 0), so the sum is
+    one batched matrix product per block and no scatter-add is needed.
     """
     if src.size == 0:
         return
     by_src = np.argsort(src, kind="stable")
-    src, dst, coef = src[by_src], dst[by_src], coef[by_src]
-    first = np.empty(src.shape[0], dtype=bool)
-    first[0] = True
-    np.not_equal(src[1:], src[:-1], out=first[1:])
-    group_start = np.flatnonzero(first)
-    rank = np.arange(src.shape[0]) - group_start[np.cumsum(first) - 1]
-    by_rank = np.argsort(rank, kind="stable")
-    src, dst, coef, rank = src[by_rank], dst[by_rank], coef[by_rank], rank[by_rank]
-    bounds = [*np.flatnonzero(np.diff(rank)) + 1, src.shape[0]]
-    begin = 0
-    for end in bounds:
-        for start in range(begin, end, _CHUNK_ROWS):
-            stop = min(end, start + _CHUNK_ROWS)
-            rows = src[start:stop]
-            out[rows] += coef[start:stop, None] * h[dst[start:stop]]
-        begin = end
+    dst, coef = dst[by_src], coef[by_src]
+    degree = np.bincount(src, minlength=h.shape[0])
+    first_edge = np.cumsum(degree) - degree
+    agents = np.argsort(-degree, kind="stable")[: np.count_nonzero(degree)]
+    done = 0
+    while done < agents.size:
+        width = int(degree[agents[done]])
+        block = agents[done : done + max(1, _CHUNK_ROWS // width)]
+        done += block.size
+        slots = np.arange(width)
+        used = slots < degree[block][:, None]
+        edges = np.where(used, first_edge[block][:, None] + slots, 0)
+        weights = np.where(used, coef[edges], 0.0)
+        out[block] += np.matmul(weights[:, None, :], h[dst[edges]])[:, 0, :]
 
 
 def _entropies(p: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -223,7 +224,7 @@ def compute_energy(
         diagonal += w.w_pair * pulled / safe_squares
         dh = diagonal[:, None] * h
         coef = -w.w_pair * weight / denom
-        _scatter_neighbours(
+        _add_neighbour_sums(
             dh, h, np.concatenate((i, j)), np.concatenate((j, i)), np.concatenate((coef, coef))
         )
     else:

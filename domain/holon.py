@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,11 +14,16 @@ import numpy.typing as npt
 
 __all__ = [
     "HOLON_NAMESPACE",
+    "MAX_NEIGHBOUR_DEPTH",
     "Edge",
     "Holon",
+    "InvalidMetaFilter",
     "InvalidRelationshipType",
     "content_hash",
     "holon_uuid",
+    "validate_depth",
+    "validate_meta_filter",
+    "validate_relationship_filter",
     "validate_relationship_type",
 ]
 
@@ -89,3 +94,43 @@ class Edge:
         validate_relationship_type(self.rel)
         uuid.UUID(self.src)
         uuid.UUID(self.dst)
+
+
+MAX_NEIGHBOUR_DEPTH = 5
+_META_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def validate_relationship_filter(rel_types: Iterable[str] | None) -> frozenset[str] | None:
+    """The validated set of relationship types to follow; None (or empty) means every type."""
+    if rel_types is None:
+        return None
+    if isinstance(rel_types, str):
+        # A bare string would be iterated character by character: "KNOWS" as K, N, O, ...
+        raise TypeError("rel_types must be a sequence of relationship types, not a string")
+    allowed = frozenset(validate_relationship_type(rel) for rel in rel_types)
+    return allowed or None
+
+
+def validate_depth(depth: int) -> int:
+    """A neighbour traversal depth: an integer within [1, 5]."""
+    if isinstance(depth, bool) or not isinstance(depth, int):
+        raise ValueError("depth must be an integer")
+    if not 1 <= depth <= MAX_NEIGHBOUR_DEPTH:
+        raise ValueError(f"depth must be an integer within [1, {MAX_NEIGHBOUR_DEPTH}]")
+    return depth
+
+
+def validate_meta_filter(meta: Mapping[str, str] | None) -> dict[str, str]:
+    """Meta filter keys are identifiers and values strings; anything else is refused before a
+    query is built (keys end up in JSON paths on some backends)."""
+    wanted = dict(meta or {})
+    for key, value in wanted.items():
+        if not isinstance(key, str) or not _META_KEY.fullmatch(key):
+            raise InvalidMetaFilter(f"meta filter key {key!r} must match {_META_KEY.pattern}")
+        if not isinstance(value, str):
+            raise InvalidMetaFilter(f"meta filter value of {key!r} must be a string")
+    return wanted
+
+
+class InvalidMetaFilter(ValueError):
+    """A meta filter that is not identifier keys with string values."""

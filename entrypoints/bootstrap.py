@@ -44,7 +44,7 @@ from application.ports.outcome_store import OutcomeStore
 from application.ports.working_memory import WorkingMemory
 from application.services import Services
 from domain.config import DomainConfig, MemoryPolicy
-from entrypoints.settings import Settings
+from entrypoints.settings import Profile, Settings, SettingsError
 
 __all__ = ["Adapters", "bootstrap", "build_services", "domain_config", "in_memory_adapters"]
 
@@ -144,11 +144,32 @@ def build_services(
         clock=adapters.clock,
         metrics=adapters.metrics,
         config=config,
+        lock=adapters.lock,
     )
+
+
+def embedded_adapters(settings: Settings, config: DomainConfig) -> Adapters:
+    """No external service: Mlt (vectors and graph), Mfb and the ledger persist in one SQLite
+    file under the data directory; working memory and the runtime are in-process."""
+    from adapters.sqlite.database import SqliteDatabase
+    from adapters.sqlite.holon_graph import SqliteHolonGraph
+    from adapters.sqlite.holon_store import SqliteHolonStore
+    from adapters.sqlite.incident_store import SqliteIncidentStore
+    from adapters.sqlite.ledger_store import SqliteLedgerStore
+
+    adapters = in_memory_adapters(dim=settings.embedding_dim, config=config)
+    db = SqliteDatabase(settings.data_dir / "seedcore.sqlite3")
+    adapters.holons = SqliteHolonStore(db, settings.embedding_dim)
+    adapters.graph = SqliteHolonGraph(db)
+    adapters.incidents = SqliteIncidentStore(db)
+    adapters.ledger = SqliteLedgerStore(db)
+    return adapters
 
 
 def bootstrap(settings: Settings) -> Services:
     """Build the services the settings ask for (the embedded profile by default)."""
     config = domain_config(settings)
-    adapters = in_memory_adapters(dim=settings.embedding_dim, config=config)
+    if settings.profile is Profile.FULL:
+        raise SettingsError("the full profile needs the real-backend adapters, not built yet")
+    adapters = embedded_adapters(settings, config)
     return build_services(adapters, config, seed=settings.seed)

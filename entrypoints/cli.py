@@ -6,8 +6,12 @@ Exit codes: 0 on success, 1 when a check or goal failed, 2 on bad usage or setti
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
+
+from entrypoints.logs import configure_logging
+from entrypoints.settings import Settings, SettingsError
 
 __all__ = ["main"]
 
@@ -21,12 +25,71 @@ def _bench_energy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    for name in ("host", "port", "data_dir", "profile"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[f"SEEDCORE_{name.upper()}"] = str(value)
+    settings = Settings.from_env({**os.environ, **overrides})
+    configure_logging(settings.log_format, settings.log_level)
+    return settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from entrypoints.bootstrap import bootstrap
+    from entrypoints.serve import serve
+
+    settings = _settings(args)
+    serve(bootstrap(settings), settings.host, settings.port, with_loops=not args.no_loops)
+    return 0
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from entrypoints.bootstrap import bootstrap
+    from entrypoints.worker import Worker, default_owner
+
+    settings = _settings(args)
+    services = bootstrap(settings)
+    worker = Worker(services, services.lock, settings.worker_id or default_owner())
+    worker.install_signal_handlers()
+    worker.run()
+    return 0
+
+
+def _add_settings_options(parser: argparse.ArgumentParser, network: bool) -> None:
+    parser.add_argument("--profile", choices=["embedded", "full"],
+                        help="adapters to use (default: SEEDCORE_PROFILE or embedded)")
+    parser.add_argument("--data-dir", dest="data_dir",
+                        help="where the embedded profile keeps its data (default .data)")
+    if network:
+        parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+        parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seedcore",
         description="SeedCore: a runtime for populations of cooperating agents with memory.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser(
+        "serve", help="run the HTTP API and the control loops in one process",
+        description="Serve the API under /api/v1 and run the worker's loops in the background."
+        " Settings come from SEEDCORE_* variables; the options below override them.",
+    )
+    _add_settings_options(serve, network=True)
+    serve.add_argument("--no-loops", action="store_true", help="serve the API only")
+    serve.set_defaults(handler=_serve)
+
+    worker = commands.add_parser(
+        "worker", help="run the control loops until SIGTERM",
+        description="Run heartbeats, energy snapshots, role evolution, consolidation and"
+        " hot-miss promotion on their schedules; SIGTERM lets the running loop finish.",
+    )
+    _add_settings_options(worker, network=False)
+    worker.set_defaults(handler=_worker)
 
     bench = commands.add_parser("bench", help="run a benchmark and print its figures")
     benches = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
@@ -47,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Command = args.handler
     try:
         return handler(args)
+    except SettingsError as error:
+        print(f"seedcore: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("seedcore: interrupted", file=sys.stderr)
         return 130

@@ -1,0 +1,89 @@
+"""The worker: runs the control loops on their schedules until asked to stop.
+
+A stop request (SIGTERM, SIGINT, or :meth:`Worker.stop`) lets the loop run in progress finish;
+singleton leases are released on the way out so another worker can take over at once.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from types import FrameType
+
+import structlog
+
+from application.loops import LoopRun, LoopScheduler
+from application.ports.lock import LeaseLock
+from application.services import Services, control_loops
+
+__all__ = ["Worker", "default_owner"]
+
+log = structlog.get_logger("seedcore.worker")
+_MAX_SLEEP_S = 1.0
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Worker:
+    def __init__(
+        self,
+        services: Services,
+        lock: LeaseLock,
+        owner: str,
+        sleep: Callable[[float], bool] | None = None,
+    ) -> None:
+        self._stop = threading.Event()
+        self.scheduler = LoopScheduler(
+            control_loops(services), services.clock, lock, services.metrics, owner
+        )
+        # ``sleep`` returns True when woken by a stop request; tests pass their own.
+        self._sleep = sleep or self._stop.wait
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def install_signal_handlers(self) -> None:
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.info("worker_stopping", signal=signal.Signals(signum).name)
+            self.stop()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+
+    def run_once(self) -> list[LoopRun]:
+        runs = self.scheduler.run_due()
+        for run in runs:
+            _log_run(run)
+        return runs
+
+    def run(self) -> None:
+        log.info("worker_started", owner=self.scheduler.owner,
+                 loops=[loop.name for loop in self.scheduler.loops])
+        try:
+            while not self._stop.is_set():
+                self.run_once()
+                wait = min(_MAX_SLEEP_S, self.scheduler.seconds_until_due())
+                if wait > 0 and self._sleep(wait):
+                    break
+        finally:
+            self.scheduler.release_all()
+            log.info("worker_stopped", owner=self.scheduler.owner)
+
+
+def _log_run(run: LoopRun) -> None:
+    fields = {"loop": run.loop, "duration_ms": round(run.duration_ms, 3), **run.details}
+    if run.skipped:
+        log.debug("loop_skipped", **fields)
+    elif run.ok:
+        log.info("loop_run", **fields)
+    else:
+        log.warning("loop_failed", error=run.error, **fields)

@@ -1,0 +1,33 @@
+"""The world a scenario runs in: services, their adapters and a fake clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from adapters.memory.clock import FakeClock
+from application.services import Services
+from domain.config import DomainConfig
+from entrypoints.bootstrap import Adapters
+
+SCENARIO_TTL_S = 5.0
+
+
+@dataclass
+class World:
+    services: Services
+    adapters: Adapters
+    clock: FakeClock
+    config: DomainConfig
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+
+
+def scenario_config() -> DomainConfig:
+    base = DomainConfig()
+    # ε = 0 so that selection is the plain argmin: the scenarios pin agents anyway.
+    return replace(
+        base,
+        memory=replace(base.memory, mw_ttl_s=SCENARIO_TTL_S),
+        selection=replace(base.selection, epsilon=0.0),
+    )
