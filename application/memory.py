@@ -84,6 +84,7 @@ class PromotionReport:
 @dataclass(slots=True)
 class _Counters:
     mlt_lookups: int = 0
+    promotion_reads: int = 0
     degraded_reads: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -125,16 +126,24 @@ class MemoryService:
 
     @property
     def mlt_lookups(self) -> int:
-        """Exact Mlt lookups served so far by this process (read path and promotion)."""
+        """Exact Mlt lookups the read path made in this process."""
         return self._counters.mlt_lookups
+
+    @property
+    def promotion_reads(self) -> int:
+        """Exact Mlt lookups the hot-miss observer made in this process."""
+        return self._counters.promotion_reads
 
     @property
     def degraded_reads(self) -> int:
         return self._counters.degraded_reads
 
-    def _mlt_get(self, fact_id: str) -> Holon | None:
+    def _mlt_get(self, fact_id: str, for_promotion: bool = False) -> Holon | None:
         with self._counters.lock:
-            self._counters.mlt_lookups += 1
+            if for_promotion:
+                self._counters.promotion_reads += 1
+            else:
+                self._counters.mlt_lookups += 1
         return self.holons.get(fact_id)
 
     def read_fact(self, fact_id: str, organ_ids: Sequence[str]) -> FactRead:
@@ -373,7 +382,7 @@ class MemoryService:
             skipped: list[str] = []
             for item in due:
                 self._last_promoted[item] = now
-                holon = self._mlt_get(item)
+                holon = self._mlt_get(item, for_promotion=True)
                 if holon is None:
                     skipped.append(item)
                     continue

@@ -85,8 +85,8 @@ def crossing(
 def rising_since(since: float | None, ts: float, d_e: float) -> float | None:
     """Start of the current run of rising totals: kept while dE > 0, reset otherwise.
 
-    ``since`` is the time of the last non-rising observation before the run, so the run's
-    length counts from the moment the total started to climb.
+    The run starts at ``ts`` of its first observation with dE > 0 and lasts while every later
+    observation has dE > 0; a dE ≤ 0 ends it (None).
     """
     if d_e > 0.0:
         return ts if since is None else since

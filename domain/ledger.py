@@ -94,15 +94,18 @@ def apply(balance: Balance | None, tx: LedgerTransaction, tolerance: float = 1e-
             f"transaction {tx.tx_id} starts at {tx.total_before!r} but the {tx.scope}"
             f" {tx.scope_id!r} balance is {start!r}"
         )
+    # The chain is continuous, so the new balance is exactly the transaction's total_after
+    # (start + dE rounded the same value differently each step and drifted over long chains).
     return Balance(
-        total=start + tx.d_e,
+        total=tx.total_after,
         joules=(balance.joules if balance is not None else 0.0) + tx.joules,
         transactions=(balance.transactions if balance is not None else 0) + 1,
     )
 
 
 def replay(transactions: Iterable[LedgerTransaction]) -> dict[tuple[Scope, str], Balance]:
-    """Rebuild every scope's balance from zero by adding each dE in order."""
+    """Rebuild every scope's balance from zero, checking each transaction starts where the
+    previous one of its scope ended (so each balance is the running sum of the dE values)."""
     balances: dict[tuple[Scope, str], Balance] = {}
     for tx in transactions:
         key = (tx.scope, tx.scope_id)

@@ -25,6 +25,29 @@ def _bench_energy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_api(args: argparse.Namespace) -> int:
+    from entrypoints import bench_api
+
+    result = bench_api.run(clients=args.clients, duration_s=args.duration,
+                           warmup_s=args.warmup, agents=args.agents, url=args.url)
+    return 0 if result.completed > 0 and result.failed == 0 else 1
+
+
+def _scenario(args: argparse.Namespace) -> int:
+    import httpx
+
+    from entrypoints.scenarios import run_scenario
+
+    try:
+        with httpx.Client(base_url=args.url, timeout=30.0) as client:
+            client.get("/healthz").raise_for_status()
+            report = run_scenario(args.number, client)
+    except httpx.HTTPError as error:
+        print(f"seedcore: cannot reach {args.url}: {error}", file=sys.stderr)
+        return 1
+    return 0 if report.ok else 1
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {}
     for name in ("host", "port", "data_dir", "profile"):
@@ -91,6 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings_options(worker, network=False)
     worker.set_defaults(handler=_worker)
 
+    scenario = commands.add_parser(
+        "scenario", help="run validation scenario 1, 2 or 3 against a running deployment",
+        description="Run a validation scenario through the HTTP API, print every check, and"
+        " exit non-zero if any check failed.",
+    )
+    scenario.add_argument("number", type=int, choices=[1, 2, 3], help="which scenario")
+    scenario.add_argument("--url", default="http://127.0.0.1:8000",
+                          help="the deployment's base URL (default http://127.0.0.1:8000)")
+    scenario.set_defaults(handler=_scenario)
+
     bench = commands.add_parser("bench", help="run a benchmark and print its figures")
     benches = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
     energy = benches.add_parser(
@@ -101,6 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
     energy.add_argument("--repeats", type=int, default=50, help="timed runs per figure")
     energy.add_argument("--seed", type=int, default=0, help="seed of the random organism")
     energy.set_defaults(handler=_bench_energy)
+    api = benches.add_parser(
+        "api",
+        help="task submissions from concurrent clients: throughput and p50/p95/p99",
+        description="Start `seedcore serve` on loopback (or use --url) and drive POST /tasks"
+        " from concurrent keep-alive clients.",
+    )
+    api.add_argument("--clients", type=int, default=32, help="concurrent connections")
+    api.add_argument("--duration", type=float, default=10.0, help="measured seconds")
+    api.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first")
+    api.add_argument("--agents", type=int, default=64, help="agents in the benchmark organ")
+    api.add_argument("--url", help="a running deployment instead of a fresh local server")
+    api.set_defaults(handler=_bench_api)
     return parser
 
 

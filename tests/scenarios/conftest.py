@@ -4,7 +4,6 @@ adapters on a fake clock. The real-backend worlds join the ``world`` parametrisa
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 
 import pytest
 
@@ -12,12 +11,13 @@ from adapters.memory.clock import FakeClock
 from entrypoints.bootstrap import build_services, in_memory_adapters
 from tests.scenarios.world import World, scenario_config
 
+
 @pytest.fixture(params=["memory"])
-def world(request: pytest.FixtureRequest) -> Iterator[World]:
+def world(request: pytest.FixtureRequest) -> World:
     clock = FakeClock()
     config = scenario_config()
     adapters = in_memory_adapters(clock=clock, config=config)
-    yield World(build_services(adapters, config), adapters, clock, config)
+    return World(build_services(adapters, config), adapters, clock, config)
 
 
 @pytest.fixture

@@ -49,11 +49,11 @@ def test_scenario_3(world: World) -> None:
     assert working.item_misses([FACT_Y])[FACT_Y] == 5
 
     # 3. Within two observer cycles the global working memory holds it; Mlt read once.
-    lookups = memory.mlt_lookups
+    reads = memory.promotion_reads
     reports = [memory.promote_hot_misses() for _ in range(2)]
     assert reports[0].promoted == (FACT_Y,) and reports[1].promoted == ()
     assert working.ttl("global", FACT_Y) is not None
-    assert memory.mlt_lookups == lookups + 1
+    assert memory.promotion_reads == reads + 1
 
     # 4. Five new organs hit the global entry: no Mlt lookup, no new miss.
     second = make_agents(world, "second", 5)
