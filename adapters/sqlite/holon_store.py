@@ -11,8 +11,9 @@ import numpy as np
 import numpy.typing as npt
 
 from adapters.sqlite.database import SqliteDatabase
+from application.errors import InvalidInput
 from application.ports.holon_store import SimilarHolon
-from domain.holon import Holon, validate_meta_filter
+from domain.holon import Holon, InvalidMetaFilter, validate_meta_filter
 
 __all__ = ["SqliteHolonStore"]
 
@@ -72,7 +73,10 @@ class SqliteHolonStore:
         kind: str | None = None,
         meta: Mapping[str, str] | None = None,
     ) -> list[SimilarHolon]:
-        wanted = validate_meta_filter(meta)
+        try:
+            wanted = validate_meta_filter(meta)
+        except InvalidMetaFilter as refused:
+            raise InvalidInput(str(refused)) from None
         query = np.asarray(vector, dtype=np.float64)
         if query.shape != (self.dim,) or not np.all(np.isfinite(query)):
             raise ValueError(f"query vector must be finite with shape ({self.dim},)")

@@ -29,6 +29,11 @@ from adapters.memory.lock import InMemoryLeaseLock
 from adapters.memory.outcome_store import InMemoryOutcomeStore
 from adapters.memory.working_memory import InMemoryWorkingMemory
 from adapters.operations import HttpOperations
+from adapters.sqlite.database import SqliteDatabase
+from adapters.sqlite.holon_graph import SqliteHolonGraph
+from adapters.sqlite.holon_store import SqliteHolonStore
+from adapters.sqlite.incident_store import SqliteIncidentStore
+from adapters.sqlite.ledger_store import SqliteLedgerStore
 from application.execution import TaskExecutor
 from application.ports.agent_runtime import AgentRuntime
 from application.ports.consolidation_queue import ConsolidationQueue
@@ -152,14 +157,53 @@ def make_http_operations() -> Harness[OperationExecutor]:
     return Harness(adapter, lambda _: None, close=adapter.close)
 
 
+# -- SQLite factories (the embedded profile's persistence) ------------------------------
+
+
+def _sqlite() -> SqliteDatabase:
+    return SqliteDatabase(":memory:")
+
+
+def make_sqlite_holon_store(clock: FakeClock, *, dim: int) -> Harness[HolonStore]:
+    db = _sqlite()
+    return Harness(SqliteHolonStore(db, dim), clock.advance, close=db.close)
+
+
+def make_sqlite_holon_graph(clock: FakeClock) -> Harness[HolonGraph]:
+    db = _sqlite()
+    return Harness(SqliteHolonGraph(db), clock.advance, close=db.close)
+
+
+def make_sqlite_incident_store(clock: FakeClock) -> Harness[IncidentStore]:
+    db = _sqlite()
+    return Harness(SqliteIncidentStore(db), clock.advance, close=db.close)
+
+
+def make_sqlite_ledger_store(clock: FakeClock) -> Harness[LedgerStore]:
+    db = _sqlite()
+    return Harness(SqliteLedgerStore(db), clock.advance, close=db.close)
+
+
 # -- the lists real adapters are added to ------------------------------------------------
 
 WORKING_MEMORY_FACTORIES = [pytest.param(make_inmemory_working_memory, id="memory")]
 CONSOLIDATION_QUEUE_FACTORIES = [pytest.param(make_inmemory_consolidation_queue, id="memory")]
-HOLON_STORE_FACTORIES = [pytest.param(make_inmemory_holon_store, id="memory")]
-HOLON_GRAPH_FACTORIES = [pytest.param(make_inmemory_holon_graph, id="memory")]
-INCIDENT_STORE_FACTORIES = [pytest.param(make_inmemory_incident_store, id="memory")]
-LEDGER_STORE_FACTORIES = [pytest.param(make_inmemory_ledger_store, id="memory")]
+HOLON_STORE_FACTORIES = [
+    pytest.param(make_inmemory_holon_store, id="memory"),
+    pytest.param(make_sqlite_holon_store, id="sqlite"),
+]
+HOLON_GRAPH_FACTORIES = [
+    pytest.param(make_inmemory_holon_graph, id="memory"),
+    pytest.param(make_sqlite_holon_graph, id="sqlite"),
+]
+INCIDENT_STORE_FACTORIES = [
+    pytest.param(make_inmemory_incident_store, id="memory"),
+    pytest.param(make_sqlite_incident_store, id="sqlite"),
+]
+LEDGER_STORE_FACTORIES = [
+    pytest.param(make_inmemory_ledger_store, id="memory"),
+    pytest.param(make_sqlite_ledger_store, id="sqlite"),
+]
 OUTCOME_STORE_FACTORIES = [pytest.param(make_inmemory_outcome_store, id="memory")]
 LOCK_FACTORIES = [pytest.param(make_inmemory_lock, id="memory")]
 EMBEDDER_FACTORIES = [pytest.param(make_hashing_embedder, id="hashing")]
