@@ -47,6 +47,7 @@ from application.ports.operations import OperationExecutor
 from application.ports.outcome_store import OutcomeStore
 from application.ports.working_memory import WorkingMemory
 from domain.config import DomainConfig
+from tests.contract.backends import postgres_graph, redis_mysql
 
 T = TypeVar("T")
 
@@ -186,26 +187,39 @@ def make_sqlite_ledger_store(clock: FakeClock) -> Harness[LedgerStore]:
 
 # -- the lists real adapters are added to ------------------------------------------------
 
-WORKING_MEMORY_FACTORIES = [pytest.param(make_inmemory_working_memory, id="memory")]
-CONSOLIDATION_QUEUE_FACTORIES = [pytest.param(make_inmemory_consolidation_queue, id="memory")]
+WORKING_MEMORY_FACTORIES = [
+    pytest.param(make_inmemory_working_memory, id="memory"),
+    *redis_mysql.WORKING_MEMORY,
+]
+CONSOLIDATION_QUEUE_FACTORIES = [
+    pytest.param(make_inmemory_consolidation_queue, id="memory"),
+    *redis_mysql.CONSOLIDATION_QUEUE,
+]
 HOLON_STORE_FACTORIES = [
     pytest.param(make_inmemory_holon_store, id="memory"),
     pytest.param(make_sqlite_holon_store, id="sqlite"),
+    *postgres_graph.HOLON_STORE,
 ]
 HOLON_GRAPH_FACTORIES = [
     pytest.param(make_inmemory_holon_graph, id="memory"),
     pytest.param(make_sqlite_holon_graph, id="sqlite"),
+    *postgres_graph.HOLON_GRAPH,
 ]
 INCIDENT_STORE_FACTORIES = [
     pytest.param(make_inmemory_incident_store, id="memory"),
     pytest.param(make_sqlite_incident_store, id="sqlite"),
+    *redis_mysql.INCIDENT_STORE,
 ]
 LEDGER_STORE_FACTORIES = [
     pytest.param(make_inmemory_ledger_store, id="memory"),
     pytest.param(make_sqlite_ledger_store, id="sqlite"),
+    *postgres_graph.LEDGER_STORE,
 ]
-OUTCOME_STORE_FACTORIES = [pytest.param(make_inmemory_outcome_store, id="memory")]
-LOCK_FACTORIES = [pytest.param(make_inmemory_lock, id="memory")]
+OUTCOME_STORE_FACTORIES = [
+    pytest.param(make_inmemory_outcome_store, id="memory"),
+    *redis_mysql.OUTCOME_STORE,
+]
+LOCK_FACTORIES = [pytest.param(make_inmemory_lock, id="memory"), *redis_mysql.LOCK]
 EMBEDDER_FACTORIES = [pytest.param(make_hashing_embedder, id="hashing")]
 AGENT_RUNTIME_FACTORIES = [pytest.param(make_inprocess_runtime, id="inprocess")]
 HTTP_OPERATION_FACTORIES = [pytest.param(make_http_operations, id="httpx")]
