@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from application.alerts import AlertEvent, AlertResponder
 from application.budgets import BudgetTracker
 from application.energy import EnergyService
 from application.incidents import IncidentService
@@ -18,7 +19,9 @@ from application.ports.lock import LeaseLock
 from application.ports.metrics import Metrics
 from domain.config import DomainConfig
 
-__all__ = ["Services", "control_loops"]
+__all__ = ["Services", "alert_responder", "control_loops"]
+
+TIGHTEN_FACTOR = 0.8
 
 
 @dataclass(slots=True)
@@ -33,7 +36,7 @@ class Services:
     metrics: Metrics
     config: DomainConfig
     lock: LeaseLock
-    readiness: dict[str, Any] = field(default_factory=dict)
+    alerts: AlertResponder | None = None
 
 
 def control_loops(services: Services) -> list[ControlLoop]:
@@ -68,3 +71,33 @@ def control_loops(services: Services) -> list[ControlLoop]:
         ControlLoop("consolidation", schedule.consolidation_s, consolidation),
         ControlLoop("hot_miss_promotion", schedule.hot_miss_s, hot_miss_promotion),
     ]
+
+
+def alert_responder(services: Services) -> AlertResponder:
+    """The automated responses an alert's ``response`` label can name."""
+    responder = AlertResponder(services.clock)
+
+    def run_role_evolution(_: AlertEvent) -> Mapping[str, Any]:
+        report = services.energy.evolve_roles()
+        return {"agents": report.agents_evolved, "d_e": report.d_e}
+
+    def tighten_budget(event: AlertEvent) -> Mapping[str, Any]:
+        # Every budget of the scope the alert names (or every budget) shrinks by 20 %, so the
+        # soft-limit penalty and the hard limit steer work away from the heaviest consumers.
+        scope = event.labels.get("scope")
+        tightened = {}
+        for (kind, scope_id), joules in services.budgets.budgets().items():
+            if scope is None or scope == kind:
+                services.budgets.set_budget(kind, scope_id, joules * TIGHTEN_FACTOR)
+                tightened[f"{kind}:{scope_id}"] = joules * TIGHTEN_FACTOR
+        return {"tightened": tightened}
+
+    def restart_stale_actor(_: AlertEvent) -> Mapping[str, Any]:
+        # Re-collect every heartbeat from the runtime: agents whose host answers are fresh again;
+        # the runtime restarts hosts that do not (organ actors restart on failure).
+        return {"agents": services.organism.collect_heartbeats()}
+
+    responder.register("run_role_evolution", run_role_evolution)
+    responder.register("tighten_budget", tighten_budget)
+    responder.register("restart_stale_actor", restart_stale_actor)
+    return responder

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
-from adapters.embedder import HashingEmbedder
-from adapters.memory.agent_runtime import InProcessRuntime
-from adapters.operations import HttpOperations
+from prometheus_client import CollectorRegistry
 
 from adapters.clock import SystemClock
+from adapters.embedder import HashingEmbedder
+from adapters.memory.agent_runtime import InProcessRuntime
 from adapters.memory.consolidation_queue import InMemoryConsolidationQueue
 from adapters.memory.holon_graph import InMemoryHolonGraph
 from adapters.memory.holon_store import InMemoryHolonStore
@@ -21,6 +21,9 @@ from adapters.memory.lock import InMemoryLeaseLock
 from adapters.memory.metrics import NullMetrics
 from adapters.memory.outcome_store import InMemoryOutcomeStore
 from adapters.memory.working_memory import InMemoryWorkingMemory
+from adapters.operations import HttpOperations
+from adapters.prometheus.metrics import PrometheusMetrics
+from adapters.timed import TimedHolonGraph, TimedHolonStore
 from application.budgets import BudgetTracker
 from application.energy import EnergyService
 from application.execution import TaskExecutor
@@ -42,7 +45,7 @@ from application.ports.metrics import Metrics
 from application.ports.operations import OperationExecutor
 from application.ports.outcome_store import OutcomeStore
 from application.ports.working_memory import WorkingMemory
-from application.services import Services
+from application.services import Services, alert_responder
 from domain.config import DomainConfig, MemoryPolicy
 from entrypoints.settings import Profile, Settings, SettingsError
 
@@ -116,8 +119,10 @@ def build_services(
     config = config or DomainConfig()
     population = Population()
     budgets = BudgetTracker(config.budgets, adapters.metrics)
+    holons = TimedHolonStore(adapters.holons, adapters.metrics, adapters.clock)
+    graph = TimedHolonGraph(adapters.graph, adapters.metrics, adapters.clock)
     memory = MemoryService(
-        adapters.working, adapters.holons, adapters.graph, adapters.queue, adapters.embedder,
+        adapters.working, holons, graph, adapters.queue, adapters.embedder,
         adapters.clock, adapters.metrics, config.memory,
     )
     registry = handlers or default_registry()
@@ -134,7 +139,7 @@ def build_services(
     )
     energy = EnergyService(population, runtime, memory, adapters.ledger, budgets,
                            adapters.clock, adapters.metrics, config)
-    return Services(
+    services = Services(
         organism=organism,
         memory=memory,
         incidents=incidents,
@@ -146,6 +151,8 @@ def build_services(
         config=config,
         lock=adapters.lock,
     )
+    services.alerts = alert_responder(services)
+    return services
 
 
 def embedded_adapters(settings: Settings, config: DomainConfig) -> Adapters:
@@ -166,10 +173,13 @@ def embedded_adapters(settings: Settings, config: DomainConfig) -> Adapters:
     return adapters
 
 
-def bootstrap(settings: Settings) -> Services:
-    """Build the services the settings ask for (the embedded profile by default)."""
+def bootstrap(settings: Settings, registry: CollectorRegistry | None = None) -> Services:
+    """Build the services the settings ask for (the embedded profile by default). With a
+    Prometheus ``registry``, events are counted into it."""
     config = domain_config(settings)
     if settings.profile is Profile.FULL:
         raise SettingsError("the full profile needs the real-backend adapters, not built yet")
     adapters = embedded_adapters(settings, config)
+    if registry is not None:
+        adapters.metrics = PrometheusMetrics(registry)
     return build_services(adapters, config, seed=settings.seed)

@@ -28,6 +28,7 @@ class RecordingMetrics:
         self.incidents: list[float] = []
         self.budget_crossings: list[tuple[str, str]] = []
         self.loop_runs: list[tuple[str, float, bool]] = []
+        self.mlt_operations: list[tuple[str, float]] = []
 
     def task_finished(self, task_type: str, organ_id: str, outcome: str, latency_s: float) -> None:
         with self._lock:
@@ -74,6 +75,11 @@ class RecordingMetrics:
             self.calls.append("loop_run")
             self.loop_runs.append((loop, seconds, ok))
 
+    def mlt_operation(self, op: str, seconds: float) -> None:
+        with self._lock:
+            self.calls.append("mlt_operation")
+            self.mlt_operations.append((op, seconds))
+
 
 class NullMetrics:
     """Implements :class:`application.ports.metrics.Metrics` by ignoring every call."""
@@ -103,4 +109,7 @@ class NullMetrics:
         return None
 
     def loop_run(self, loop: str, seconds: float, ok: bool) -> None:
+        return None
+
+    def mlt_operation(self, op: str, seconds: float) -> None:
         return None

@@ -41,3 +41,8 @@ class Metrics(Protocol):
 
     def loop_run(self, loop: str, seconds: float, ok: bool) -> None:
         ...
+
+    def mlt_operation(self, op: str, seconds: float) -> None:
+        """One long-term memory operation: get, search, upsert, delete, graph_relate or
+        graph_neighbours."""
+        ...

@@ -1,0 +1,1 @@
+"""Prometheus adapters: the metrics port on prometheus-client."""
