@@ -50,7 +50,7 @@ def _scenario(args: argparse.Namespace) -> int:
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {}
-    for name in ("host", "port", "data_dir", "profile"):
+    for name in ("host", "port", "metrics_port", "data_dir", "profile"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[f"SEEDCORE_{name.upper()}"] = str(value)
@@ -60,23 +60,38 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from prometheus_client import CollectorRegistry
+
     from entrypoints.bootstrap import bootstrap
     from entrypoints.serve import serve
 
     settings = _settings(args)
-    serve(bootstrap(settings), settings.host, settings.port, with_loops=not args.no_loops)
+    registry = CollectorRegistry()
+    serve(bootstrap(settings, registry), settings.host, settings.port, registry,
+          with_loops=not args.no_loops)
     return 0
 
 
 def _worker(args: argparse.Namespace) -> int:
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    from entrypoints.api.health import default_readiness
     from entrypoints.bootstrap import bootstrap
+    from entrypoints.observability import register_collectors
     from entrypoints.worker import Worker, default_owner
 
     settings = _settings(args)
-    services = bootstrap(settings)
+    registry = CollectorRegistry()
+    services = bootstrap(settings, registry)
+    register_collectors(registry, services, default_readiness(services, None))
+    server, thread = start_http_server(settings.metrics_port, settings.host, registry=registry)
     worker = Worker(services, services.lock, settings.worker_id or default_owner())
     worker.install_signal_handlers()
-    worker.run()
+    try:
+        worker.run()
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
     return 0
 
 
@@ -85,9 +100,12 @@ def _add_settings_options(parser: argparse.ArgumentParser, network: bool) -> Non
                         help="adapters to use (default: SEEDCORE_PROFILE or embedded)")
     parser.add_argument("--data-dir", dest="data_dir",
                         help="where the embedded profile keeps its data (default .data)")
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     if network:
-        parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
         parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    else:
+        parser.add_argument("--metrics-port", dest="metrics_port", type=int,
+                            help="port of the worker's /metrics (default 9100)")
 
 
 def build_parser() -> argparse.ArgumentParser:

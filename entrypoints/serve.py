@@ -6,6 +6,7 @@ import threading
 
 import structlog
 import uvicorn
+from prometheus_client import CollectorRegistry
 
 from application.services import Services
 from entrypoints.worker import Worker, default_owner
@@ -15,9 +16,15 @@ __all__ = ["serve"]
 log = structlog.get_logger("seedcore.serve")
 
 
-def serve(services: Services, host: str, port: int, with_loops: bool = True) -> None:
+def serve(services: Services, host: str, port: int, registry: CollectorRegistry,
+          with_loops: bool = True) -> None:
     """Serve until interrupted; uvicorn handles SIGTERM/SIGINT, then the loops stop."""
     from entrypoints.api import create_app
+    from entrypoints.api.health import default_readiness
+    from entrypoints.observability import register_collectors
+
+    readiness = default_readiness(services, None)
+    register_collectors(registry, services, readiness)
 
     worker = Worker(services, services.lock, default_owner()) if with_loops else None
     thread = None
@@ -29,8 +36,8 @@ def serve(services: Services, host: str, port: int, with_loops: bool = True) -> 
     print(f"SeedCore is up at {url}  (API under {url}/api/v1, OpenAPI at {url}/schema)")
     print(f"Try: .venv/bin/seedcore scenario 1 --url {url}", flush=True)
     try:
-        uvicorn.run(create_app(services), host=host, port=port, log_level="warning",
-                    access_log=False)
+        uvicorn.run(create_app(services, readiness, registry=registry), host=host, port=port,
+                    log_level="warning", access_log=False)
     finally:
         if worker is not None and thread is not None:
             worker.stop()

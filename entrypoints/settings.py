@@ -41,6 +41,7 @@ class Settings:
     data_dir: Path = Path(".data")
     host: str = "127.0.0.1"
     port: int = 8000
+    metrics_port: int = 9100
     log_format: str = "console"
     log_level: str = "info"
     seed: int = 0
@@ -82,8 +83,9 @@ class Settings:
             raise SettingsError("SEEDCORE_NEO4J_DIALECT must be neo4j or falkordb")
         if self.log_format not in ("console", "json"):
             raise SettingsError("SEEDCORE_LOG_FORMAT must be console or json")
-        if not 1 <= self.port <= 65535:
-            raise SettingsError("SEEDCORE_PORT must be within [1, 65535]")
+        for name in ("port", "metrics_port"):
+            if not 1 <= getattr(self, name) <= 65535:
+                raise SettingsError(f"SEEDCORE_{name.upper()} must be within [1, 65535]")
         if self.embedding_dim < 8:
             raise SettingsError("SEEDCORE_EMBEDDING_DIM must be at least 8")
 
