@@ -132,7 +132,7 @@ class IncidentService:
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be within [1, {MAX_PAGE}]")
         lo = 0.0 if start is None else start
-        hi = self._clock.now() + 1.0 if end is None else end
+        hi = max(lo, self._clock.now() + 1.0) if end is None else end
         if hi < lo:
             raise InvalidInput("end must not be before start")
         items = self._store.query(lo, hi, floor, limit + 1, after)
@@ -145,6 +145,10 @@ class IncidentService:
 
     def stats(self) -> IncidentStats:
         return self._store.stats(self._clock.now())
+
+    def ping(self) -> None:
+        """Return when the incident store answers; raise ``BackendUnavailable`` otherwise."""
+        self._store.ping()
 
     def count(self) -> int:
         return self._store.stats(self._clock.now()).count

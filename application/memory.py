@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import uuid as uuidlib
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 DERIVED_FROM = "DERIVED_FROM"
+_TRACKED_ITEMS = 10_000  # promotion reads are kept for this many recent items
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,7 @@ class MemoryService:
         self.policy = policy
         self._counters = _Counters()
         self._last_promoted: dict[str, float] = {}
+        self._reads_by_item: OrderedDict[str, int] = OrderedDict()
         self._promotion_lock = threading.Lock()
 
     # -- the read path -------------------------------------------------------------------
@@ -382,6 +384,9 @@ class MemoryService:
             skipped: list[str] = []
             for item in due:
                 self._last_promoted[item] = now
+                self._reads_by_item[item] = self._reads_by_item.pop(item, 0) + 1
+                while len(self._reads_by_item) > _TRACKED_ITEMS:
+                    self._reads_by_item.popitem(last=False)
                 holon = self._mlt_get(item, for_promotion=True)
                 if holon is None:
                     skipped.append(item)
@@ -389,6 +394,11 @@ class MemoryService:
                 self.working.set(GLOBAL_NAMESPACE, item, holon.content.encode("utf-8"), ttl)
                 promoted.append(item)
             return PromotionReport(tuple(promoted), tuple(skipped))
+
+    def promotion_reads_of(self, fact_ids: Sequence[str]) -> dict[str, int]:
+        """How many times the observer read each fact from Mlt (recent items only)."""
+        with self._promotion_lock:
+            return {f: self._reads_by_item.get(f, 0) for f in fact_ids}
 
     def item_misses(self, fact_ids: Sequence[str]) -> Mapping[str, int]:
         """Miss counts of the given facts (what the hot-miss observer reads)."""

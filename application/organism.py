@@ -7,7 +7,7 @@ import re
 import statistics
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
@@ -168,6 +168,8 @@ class OrganismService:
         state = self._runtime.agent(agent_id)
         now = self._clock.now()
         with self.population.lock:
+            if agent_id not in self.population.agents:
+                raise NotFound("agent", agent_id)  # deleted while its heartbeat was taken
             self.population.agents[agent_id] = state
             self.population.heartbeat_at[agent_id] = now
         return self._heartbeat_of(state, now)
@@ -226,23 +228,34 @@ class OrganismService:
 
     def submit(self, task: Task) -> TaskOutcome:
         """Run a task once. With an idempotency key, a repeat returns the first outcome."""
+        return self.submit_once(task)[0]
+
+    def submit_once(self, task: Task) -> tuple[TaskOutcome, bool]:
+        """Run a task, or replay it: returns the outcome and whether it is a replay (the key
+        was seen before). A task id that was already submitted is a ``Conflict``."""
         self.validate(task)
         key = task.idempotency_key
         if key is not None:
-            bound = self._outcomes.claim(key, task.task_id)
+            bound = self._outcomes.claim(f"key:{key}", task.task_id)
             if bound is not None:
                 earlier = self._outcomes.get(bound)
                 if earlier is None:
                     raise Conflict(f"a task with idempotency key {key!r} is still running")
-                return earlier
+                return earlier, True
+        if self._outcomes.claim(f"task:{task.task_id}", task.task_id) is not None:
+            if key is not None:
+                self._outcomes.release(f"key:{key}", task.task_id)
+            raise Conflict(f"task {task.task_id!r} was already submitted")
         try:
             outcome = self._run(task)
         except BaseException:
+            # Nothing ran to the end: free the id and the key so that a retry may run it.
+            self._outcomes.release(f"task:{task.task_id}", task.task_id)
             if key is not None:
-                self._outcomes.release(key, task.task_id)
+                self._outcomes.release(f"key:{key}", task.task_id)
             raise
         self._outcomes.put(outcome)
-        return outcome
+        return outcome, False
 
     def outcome(self, task_id: str) -> TaskOutcome:
         outcome = self._outcomes.get(task_id)
@@ -254,23 +267,39 @@ class OrganismService:
         started = self._clock.monotonic()
         embedding = self._embedder.embed(task_text(task))
         choice, candidates_h = self._choose(task)
-        selection_s = self._clock.monotonic() - started
-        self._metrics.selection_latency(selection_s)
+        self._metrics.selection_latency(self._clock.monotonic() - started)
         pop = self.population
-        lead = choice.agent_ids[0]
-        organs = tuple(pop.organ_of(a) for a in choice.agent_ids)
+        with pop.lock:
+            organs = tuple(pop.organ_of(a) for a in choice.agent_ids)
         try:
+            # The chosen agents count this task as in flight until its bookkeeping is done, so
+            # an agent cannot be deleted under a task that is still being recorded.
             execution = self._runtime.execute(
-                lead, Job(task, choice.agent_ids, organs, embedding)
+                choice.agent_ids[0], Job(task, choice.agent_ids, organs, embedding)
             )
+            return self._record(task, choice, organs, execution, candidates_h, embedding,
+                                started)
         finally:
             with pop.lock:
                 for agent_id in choice.agent_ids:
                     pop.in_flight[agent_id] = max(0, pop.in_flight.get(agent_id, 0) - 1)
+
+    def _record(
+        self,
+        task: Task,
+        choice: Choice,
+        organs: tuple[str, ...],
+        execution: Execution,
+        lead_h: np.ndarray,
+        embedding: np.ndarray,
+        started: float,
+    ) -> TaskOutcome:
+        pop = self.population
+        lead = choice.agent_ids[0]
         now = self._clock.now()
         self._learn(choice.agent_ids, execution, now, organs)
         shares = split_joules(execution.metering.joules, choice.agent_ids)
-        self._budgets.record(now, shares, {a: pop.organ_of(a) for a in choice.agent_ids})
+        self._budgets.record(now, shares, dict(zip(choice.agent_ids, organs, strict=True)))
         for organ_id, share in zip(organs, shares.values(), strict=True):
             self._metrics.consumption(organ_id, share)
         score = salience(task.risk, task.severity)
@@ -282,10 +311,10 @@ class OrganismService:
             if record.logged:
                 state = self._runtime.record_salient_event(lead)
                 with pop.lock:
-                    pop.agents[lead] = replace(state, load=pop.agents[lead].load)
-        lead_state = execution.state_before
+                    if lead in pop.agents:
+                        pop.agents[lead] = state
         predicted = predicted_delta_energy(
-            candidates_h, embedding, lead_state.capability, self.config.learning.eta_h,
+            lead_h, embedding, execution.state_before.capability, self.config.learning.eta_h,
             self.config.energy.lambda_reg,
         )
         latency_s = self._clock.monotonic() - started
@@ -390,7 +419,13 @@ class OrganismService:
         self, team: tuple[str, ...], execution: Execution, now: float, organs: tuple[str, ...]
     ) -> None:
         pop = self.population
-        taught = [self._runtime.teach(member, execution.lesson) for member in team[1:]]
+        taught = []
+        for member in team[1:]:
+            try:
+                taught.append(self._runtime.teach(member, execution.lesson))
+            except NotFound:
+                continue  # deleted after the task ran: nothing left to teach
+
         with pop.lock:
             for state in (execution.state_after, *taught):
                 if state.agent_id in pop.agents:
