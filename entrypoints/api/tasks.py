@@ -10,9 +10,8 @@ from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody, Parameter
 
-from application.errors import InvalidInput, NotFound
-from application.services import Services
-from domain.task import Size, Task, TaskOutcome
+from application.errors import InvalidInput
+from domain.task import Size, Task
 from entrypoints.api.context import ServicesDep
 from entrypoints.api.problems import problem_responses
 from entrypoints.api.schemas import IDEMPOTENCY_KEY_PATTERN, TaskIn, TaskOutcomeOut
@@ -64,13 +63,6 @@ def to_task(data: JSONBody[TaskIn], idempotency_key: str | None) -> Task:
         )
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
-
-
-def _existing(services: Services, task_id: str) -> TaskOutcome | None:
-    try:
-        return services.organism.outcome(task_id)
-    except NotFound:
-        return None
 
 
 class TaskController(Controller):
