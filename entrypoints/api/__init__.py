@@ -18,6 +18,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from application.ports.ledger_store import LedgerStore
 from application.services import Services
 from entrypoints.api.agents import AgentController
+from entrypoints.api.alerts import AlertController
 from entrypoints.api.context import ApiContext, Readiness
 from entrypoints.api.energy import EnergyController
 from entrypoints.api.health import default_readiness, health_handlers
@@ -70,6 +71,7 @@ def create_app(
             MemoryController,
             HolonController,
             IncidentController,
+            AlertController,
         ],
     )
     app = Litestar(
