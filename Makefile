@@ -31,7 +31,7 @@ unit: setup ## The fast suites only (no backend needed)
 	$(BIN)/pytest tests/unit tests/contract tests/scenarios -m "not backends"
 
 services-up: setup
-	scripts/services.sh up
+	scripts/services.sh up --with-prometheus
 
 services-down:
 	scripts/services.sh down
