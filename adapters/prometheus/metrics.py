@@ -11,7 +11,11 @@ from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-__all__ = ["PrometheusMetrics", "salience_band"]
+__all__ = ["LOOPS", "PrometheusMetrics", "salience_band"]
+
+#: The control loops' names (``application.services.control_loops``), known in advance.
+LOOPS = ("heartbeats", "energy_snapshot", "role_evolution", "consolidation",
+         "hot_miss_promotion")
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _LOOP_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0)
@@ -70,6 +74,24 @@ class PrometheusMetrics:
         self.loop_duration = Histogram(
             "seedcore_loop_duration_seconds", "Control-loop run time.", ["loop"],
             buckets=_LOOP_BUCKETS, registry=registry)
+
+        self._start_at_zero()
+
+    def _start_at_zero(self) -> None:
+        """Create every series whose labels are known in advance, at 0: a counter that first
+        appears at 1 hides its first event from ``increase()`` and ``rate()``."""
+        for tier in ("organ", "global", "mlt"):
+            for result in ("hit", "miss"):
+                self.memory_accesses.labels(tier, result)
+        for band in ("low", "medium", "high", "critical"):
+            self.incidents.labels(band)
+        for scope in ("agent", "organ"):
+            for level in ("ok", "soft", "hard"):
+                self.budget_crossings.labels(scope, level)
+        for loop in LOOPS:
+            for result in ("ok", "failed"):
+                self.loop_runs.labels(loop, result)
+        self.degraded_reads.labels("working_memory")
 
     def task_finished(
         self, task_type: str, organ_id: str, outcome: str, latency_s: float
