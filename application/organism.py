@@ -24,6 +24,7 @@ from application.ports.clock import Clock
 from application.ports.embedder import Embedder
 from application.ports.metrics import Metrics
 from application.ports.outcome_store import OutcomeStore
+from application.selection_policy import EnergyAwarePolicy, SelectionContext, SelectionPolicy
 from domain.agent import AgentState, Heartbeat, new_agent
 from domain.collaboration import (
     PAIR_WEIGHT_INITIAL,
@@ -36,7 +37,7 @@ from domain.config import DomainConfig
 from domain.consumption import split_joules
 from domain.roles import ideal_role
 from domain.salience import is_flashbulb, salience
-from domain.selection import Candidates, Choice, predicted_delta_energy, select, select_team
+from domain.selection import Candidates, Choice, predicted_delta_energy
 from domain.task import Task, TaskOutcome, estimate_complexity
 
 __all__ = ["AgentSpec", "OrganismService"]
@@ -74,6 +75,7 @@ class OrganismService:
         config: DomainConfig,
         rng: np.random.Generator,
         host: str = "seedcore",
+        policy: SelectionPolicy | None = None,
     ) -> None:
         self.population = population
         self._runtime = runtime
@@ -88,6 +90,7 @@ class OrganismService:
         self.config = config
         self._rng = rng
         self._host = host
+        self.policy: SelectionPolicy = policy or EnergyAwarePolicy(config.selection)
 
     # -- organs and agents ---------------------------------------------------------------
 
@@ -393,13 +396,12 @@ class OrganismService:
                 eligible=(load < capacity) & ~over & (age <= stale_after)
                 & ~np.array([s.archived for s in states]),
             )
-            weights = self.config.selection
-            if task.team_size > 1:
-                h = np.stack([s.h for s in states])
-                choice = select_team(candidates, h, pop.pair_weights, task.team_size,
-                                     complexity, reference, weights, self._rng)
-            else:
-                choice = select(candidates, complexity, reference, weights, self._rng)
+            # Embeddings only matter to team selection; stacking them costs O(N·d) per task.
+            h = (np.stack([s.h for s in states]) if task.team_size > 1
+                 else np.zeros((0, self._embedder.dim)))
+            context = SelectionContext(task, candidates, h, pop.pair_weights, complexity,
+                                       reference)
+            choice = self.policy.choose(context, self._rng)
             if choice is None:
                 raise NoEligibleAgent(
                     f"no {task.team_size} eligible agent(s) for a {task.task_type!r} task now"
