@@ -64,6 +64,7 @@ def test_resources_are_all_there(document: dict[str, Any]) -> None:
         ("GET", f"{API}/holons/{{holon_id}}/neighbours"), ("DELETE", f"{API}/holons/{{holon_id}}"),
         ("POST", f"{API}/incidents"), ("GET", f"{API}/incidents"),
         ("GET", f"{API}/incidents/{{incident_id}}"), ("GET", f"{API}/incidents/stats"),
+        ("POST", f"{API}/alerts"), ("GET", f"{API}/alerts/audit"),
         ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
         ("GET", f"{API}/healthz"), ("GET", f"{API}/readyz"), ("GET", f"{API}/metrics"),
     }

@@ -1,0 +1,1 @@
+"""MySQL/MariaDB adapters of the full profile: the flashbulb incident store (Mfb)."""
