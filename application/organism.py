@@ -382,7 +382,9 @@ class OrganismService:
             load = np.array([pop.in_flight.get(s.agent_id, 0) for s in states], dtype=float)
             capacity = np.array([s.capacity for s in states], dtype=float)
             age = np.array([now - pop.heartbeat_at.get(s.agent_id, -np.inf) for s in states])
-            skill = np.array([s.skills.get(task.task_type, 0.0) for s in states])
+            # An untried type reads as the skill a first use starts from (domain.md §2).
+            untried = self.config.learning.skill_initial
+            skill = np.array([s.skills.get(task.task_type, untried) for s in states])
             fact_share = np.array([cached.get(s.organ_id, 0.0) for s in states])
             candidates = Candidates(
                 agent_ids=[s.agent_id for s in states],

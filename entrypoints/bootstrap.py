@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 from prometheus_client import CollectorRegistry
@@ -49,7 +50,15 @@ from application.services import Services, alert_responder
 from domain.config import DomainConfig, MemoryPolicy
 from entrypoints.settings import Profile, Settings, SettingsError
 
-__all__ = ["Adapters", "bootstrap", "build_services", "domain_config", "in_memory_adapters"]
+__all__ = [
+    "Adapters",
+    "bootstrap",
+    "build_services",
+    "domain_config",
+    "embedded_adapters",
+    "full_adapters",
+    "in_memory_adapters",
+]
 
 RuntimeFactory = Callable[[TaskExecutor], AgentRuntime]
 
@@ -79,7 +88,16 @@ def domain_config(settings: Settings) -> DomainConfig:
     memory: MemoryPolicy = replace(
         base.memory, mw_ttl_s=settings.mw_ttl_s, mw_item_cap=settings.mw_item_cap
     )
-    return replace(base, memory=memory)
+    config = replace(base, memory=memory)
+    if settings.selection_weights:
+        from entrypoints.energy_tune import load_weights
+
+        try:
+            weights = load_weights(settings.selection_weights, config.selection)
+        except (OSError, ValueError, TypeError) as error:
+            raise SettingsError(f"SEEDCORE_SELECTION_WEIGHTS: {error}") from None
+        config = replace(config, selection=weights)
+    return config
 
 
 def in_memory_adapters(
@@ -173,13 +191,52 @@ def embedded_adapters(settings: Settings, config: DomainConfig) -> Adapters:
     return adapters
 
 
+def full_adapters(settings: Settings, config: DomainConfig) -> Adapters:
+    """The real backends: Redis (Mw, queue, leases, outcomes), PostgreSQL + pgvector (holon
+    vectors, ledger), Neo4j over Bolt (holon graph), MySQL (incidents). Schemas are migrated
+    (idempotently) here, so a fresh database is ready after the first start."""
+    from adapters.mysql.incident_store import MySqlIncidentStore
+    from adapters.neo4j.driver import make_driver
+    from adapters.neo4j.holon_graph import Neo4jHolonGraph
+    from adapters.postgres.holon_store import PostgresHolonStore
+    from adapters.postgres.ledger_store import PostgresLedgerStore
+    from adapters.postgres.migrations import migrate
+    from adapters.postgres.pool import PostgresPool
+    from adapters.redis.client import RedisClient
+    from adapters.redis.consolidation_queue import RedisConsolidationQueue
+    from adapters.redis.lock import RedisLeaseLock
+    from adapters.redis.outcome_store import RedisOutcomeStore
+    from adapters.redis.working_memory import RedisWorkingMemory
+
+    adapters = in_memory_adapters(dim=settings.embedding_dim, config=config)
+    redis = RedisClient(settings.redis_url)
+    adapters.working = RedisWorkingMemory(redis, item_cap=settings.mw_item_cap,
+                                          miss_window_s=config.memory.mw_ttl_s)
+    adapters.queue = RedisConsolidationQueue(redis)
+    adapters.lock = RedisLeaseLock(redis)
+    adapters.outcomes = RedisOutcomeStore(redis)
+    pool = PostgresPool(settings.postgres_dsn)
+    migrate(pool, settings.embedding_dim)
+    adapters.holons = PostgresHolonStore(pool, settings.embedding_dim)
+    adapters.ledger = PostgresLedgerStore(pool)
+    dialect: Literal["neo4j", "falkordb"] = (
+        "falkordb" if settings.neo4j_dialect == "falkordb" else "neo4j")
+    graph = Neo4jHolonGraph(
+        make_driver(settings.neo4j_url, settings.neo4j_user, settings.neo4j_password), dialect)
+    graph.ensure_schema()
+    adapters.graph = graph
+    adapters.incidents = MySqlIncidentStore(settings.mysql_url)
+    return adapters
+
+
 def bootstrap(settings: Settings, registry: CollectorRegistry | None = None) -> Services:
     """Build the services the settings ask for (the embedded profile by default). With a
     Prometheus ``registry``, events are counted into it."""
     config = domain_config(settings)
     if settings.profile is Profile.FULL:
-        raise SettingsError("the full profile needs the real-backend adapters, not built yet")
-    adapters = embedded_adapters(settings, config)
+        adapters = full_adapters(settings, config)
+    else:
+        adapters = embedded_adapters(settings, config)
     if registry is not None:
         adapters.metrics = PrometheusMetrics(registry)
     return build_services(adapters, config, seed=settings.seed)

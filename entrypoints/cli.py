@@ -48,6 +48,34 @@ def _scenario(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _bench_memory(args: argparse.Namespace) -> int:
+    from entrypoints import bench_memory
+
+    bench_memory.run(ops=args.ops, holons=args.holons, queries=args.queries,
+                     zipf_lookups=args.zipf_lookups, seed=args.seed)
+    return 0
+
+
+def _bench_selection(args: argparse.Namespace) -> int:
+    from entrypoints import bench_selection
+    from entrypoints.energy_tune import load_weights
+
+    weights = load_weights(args.weights) if args.weights else None
+    result = bench_selection.run(seeds=args.seeds, tasks=args.tasks, table_path=args.table,
+                                 weights=weights)
+    return 0 if result["goals"]["goal_20pct_vs_random"] else 1
+
+
+def _energy_tune(args: argparse.Namespace) -> int:
+    from entrypoints import energy_tune
+
+    energy_tune.run(generations=args.generations, population=args.population, tasks=args.tasks,
+                    write=args.write)
+    if args.write:
+        print(f"wrote {args.write}; use it with SEEDCORE_SELECTION_WEIGHTS={args.write}")
+    return 0
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {}
     for name in ("host", "port", "metrics_port", "data_dir", "profile"):
@@ -164,6 +192,47 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--agents", type=int, default=64, help="agents in the benchmark organ")
     api.add_argument("--url", help="a running deployment instead of a fresh local server")
     api.set_defaults(handler=_bench_api)
+    memory = benches.add_parser(
+        "memory",
+        help="Mw adapter vs raw redis-py, Mlt bulk load / recall / latency, incident inserts,"
+        " Zipf hit rate",
+        description="Benchmarks the memory tiers on the real backends named by the SEEDCORE_*"
+        " variables (run `eval \"$(scripts/services.sh env)\"` first for the test services).",
+    )
+    memory.add_argument("--ops", type=int, default=10_000, help="Mw operations per figure")
+    memory.add_argument("--holons", type=int, default=100_000, help="holons to bulk load")
+    memory.add_argument("--queries", type=int, default=200, help="similarity queries")
+    memory.add_argument("--zipf-lookups", dest="zipf_lookups", type=int, default=20_000,
+                        help="measured Zipf lookups (as many again warm up first)")
+    memory.add_argument("--seed", type=int, default=0)
+    memory.set_defaults(handler=_bench_memory)
+    selection = benches.add_parser(
+        "selection",
+        help="joules per success, success rate, p95 and Mw hit rate of five selection policies",
+        description="Runs the same seeded simulated workloads under random, round-robin,"
+        " least-loaded, energy-aware and oracle selection; prints the table with 95 %% intervals"
+        " and writes it (Markdown) with a PNG plot beside it.",
+    )
+    selection.add_argument("--seeds", type=int, default=5, help="workload seeds (>= 5)")
+    selection.add_argument("--tasks", type=int, default=2000, help="tasks per workload")
+    selection.add_argument("--table", default="docs/img/selection.md",
+                           help="where to write the table (the plot goes beside it as .png)")
+    selection.add_argument("--weights", help="selection weights JSON from `seedcore energy tune`")
+    selection.set_defaults(handler=_bench_selection)
+
+    energy = commands.add_parser("energy", help="energy tools")
+    energy_commands = energy.add_subparsers(dest="energy", metavar="TOOL", required=True)
+    tune = energy_commands.add_parser(
+        "tune",
+        help="search the selection weights (CMA-ES) on simulated workloads",
+        description="Tunes the selection weights on training workloads and reports the change"
+        " on held-out workloads against the defaults.",
+    )
+    tune.add_argument("--generations", type=int, default=12)
+    tune.add_argument("--population", type=int, default=8)
+    tune.add_argument("--tasks", type=int, default=1000, help="tasks per workload")
+    tune.add_argument("--write", help="write the tuned weights to this JSON file")
+    tune.set_defaults(handler=_energy_tune)
     return parser
 
 

@@ -55,6 +55,7 @@ class Settings:
     neo4j_password: str = field(default="", repr=False)
     neo4j_dialect: str = "neo4j"
     mysql_url: str = field(default="mysql://seedcore:seedcore@127.0.0.1:3306/seedcore", repr=False)
+    selection_weights: str = ""
     ray_address: str = ""
     worker_id: str = ""
 

@@ -1,0 +1,1 @@
+"""Energy in operation: the workload simulator, selection policies, metering and budgets."""
