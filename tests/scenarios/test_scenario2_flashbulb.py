@@ -73,13 +73,9 @@ def test_scenario_2(world: World, refused_url: str) -> None:
     assert organism.heartbeat(AGENT).state.salient_events_logged == logged_before + 2
 
     # 6. With the store down the task still returns, and nothing partial appears later.
-    store = world.adapters.incidents
     count = incidents.count()
-    store.down = True  # type: ignore[attr-defined]
-    try:
+    with world.incident_outage():
         result = organism.submit(launch(refused_url, risk=0.9))
-    finally:
-        store.down = False  # type: ignore[attr-defined]
     assert not result.success and not result.incident_logged
     assert result.incident_reason and "unavailable" in result.incident_reason
     assert incidents.count() == count

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 
 from adapters.memory.clock import FakeClock
@@ -14,13 +16,21 @@ SCENARIO_TTL_S = 5.0
 
 @dataclass
 class World:
+    """Services and their adapters. ``incident_outage()`` makes the incident store unreachable
+    while its context lasts; ``advance`` moves time (for real backends it also sleeps)."""
+
     services: Services
     adapters: Adapters
     clock: FakeClock
     config: DomainConfig
+    incident_outage: Callable[[], AbstractContextManager[object]]
+    advance_time: Callable[[float], None] | None = None
 
     def advance(self, seconds: float) -> None:
-        self.clock.advance(seconds)
+        if self.advance_time is None:
+            self.clock.advance(seconds)
+        else:
+            self.advance_time(seconds)
 
 
 def scenario_config() -> DomainConfig:
