@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import statistics
 import uuid
@@ -13,7 +14,13 @@ from itertools import combinations
 import numpy as np
 
 from application.budgets import BudgetTracker
-from application.errors import Conflict, InvalidInput, NoEligibleAgent, NotFound
+from application.errors import (
+    BackendUnavailable,
+    Conflict,
+    InvalidInput,
+    NoEligibleAgent,
+    NotFound,
+)
 from application.execution import Execution, Job, task_text
 from application.handlers import HandlerRegistry
 from application.incidents import IncidentRecord, IncidentService
@@ -235,7 +242,11 @@ class OrganismService:
 
     def submit_once(self, task: Task) -> tuple[TaskOutcome, bool]:
         """Run a task, or replay it: returns the outcome and whether it is a replay (the key
-        was seen before). A task id that was already submitted is a ``Conflict``."""
+        was seen before). A task id that was already submitted is a ``Conflict``.
+
+        With the outcome store down, a task with an idempotency key is refused (running it
+        could run it twice); a task without one still runs, unrecorded, and the degraded
+        store is counted."""
         self.validate(task)
         key = task.idempotency_key
         if key is not None:
@@ -245,7 +256,15 @@ class OrganismService:
                 if earlier is None:
                     raise Conflict(f"a task with idempotency key {key!r} is still running")
                 return earlier, True
-        if self._outcomes.claim(f"task:{task.task_id}", task.task_id) is not None:
+        recorded = True
+        try:
+            taken = self._outcomes.claim(f"task:{task.task_id}", task.task_id)
+        except BackendUnavailable:
+            if key is not None:
+                raise
+            recorded, taken = False, None
+            self._metrics.degraded_read("outcome_store")
+        if taken is not None:
             if key is not None:
                 self._outcomes.release(f"key:{key}", task.task_id)
             raise Conflict(f"task {task.task_id!r} was already submitted")
@@ -253,12 +272,22 @@ class OrganismService:
             outcome = self._run(task)
         except BaseException:
             # Nothing ran to the end: free the id and the key so that a retry may run it.
-            self._outcomes.release(f"task:{task.task_id}", task.task_id)
+            if recorded:
+                self._release_quietly(f"task:{task.task_id}", task.task_id)
             if key is not None:
-                self._outcomes.release(f"key:{key}", task.task_id)
+                self._release_quietly(f"key:{key}", task.task_id)
             raise
-        self._outcomes.put(outcome)
+        if recorded or key is not None:
+            try:
+                self._outcomes.put(outcome)
+            except BackendUnavailable:
+                # The task ran: its outcome goes back to the caller even if it cannot be kept.
+                self._metrics.degraded_read("outcome_store")
         return outcome, False
+
+    def _release_quietly(self, claim: str, task_id: str) -> None:
+        with contextlib.suppress(BackendUnavailable):
+            self._outcomes.release(claim, task_id)
 
     def outcome(self, task_id: str) -> TaskOutcome:
         outcome = self._outcomes.get(task_id)
