@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from application.errors import BackendUnavailable, InvalidInput
 from application.ports.holon_graph import Neighbour
-from domain.holon import Edge, validate_relationship_type
+from domain.graph import breadth_first
+from domain.holon import Edge, validate_relationship_filter, validate_relationship_type
 
 __all__ = ["MAX_DEPTH", "InMemoryHolonGraph"]
 
@@ -57,30 +58,17 @@ class InMemoryHolonGraph:
         """Breadth-first in either direction. Frontiers are expanded in uuid order and
         adjacent edges in (rel, uuid) order, so ``rel`` (the type of the edge a node was
         first reached through) is deterministic. An empty ``rel_types`` means no filter."""
-        allowed = _allowed_types(rel_types)
+        allowed = validate_relationship_filter(rel_types)
         if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= MAX_DEPTH:
             raise InvalidInput(f"depth must be an integer within [1, {MAX_DEPTH}]")
         with self._lock:
             self._check_up()
             if uuid not in self._nodes:
                 return []
-            seen = {uuid}
-            found: list[Neighbour] = []
-            frontier = [uuid]
-            for level in range(1, depth + 1):
-                reached: dict[str, str] = {}
-                for node in sorted(frontier):
-                    for rel, other in sorted(self._adjacent.get(node, ())):
-                        if other in seen or other in reached:
-                            continue
-                        if allowed is None or rel in allowed:
-                            reached[other] = rel
-                if not reached:
-                    break
-                seen.update(reached)
-                found.extend(Neighbour(n, reached[n], level) for n in sorted(reached))
-                frontier = list(reached)
-            return found
+            hops = breadth_first(
+                uuid, depth, lambda nodes: {n: self._adjacent.get(n, ()) for n in nodes}, allowed
+            )
+            return [Neighbour(node, rel, level) for node, rel, level in hops]
 
     def delete_node(self, uuid: str) -> bool:
         with self._lock:
@@ -121,13 +109,3 @@ class InMemoryHolonGraph:
         if self.fail_next > 0:
             self.fail_next -= 1
             raise BackendUnavailable("graph", "injected write failure")
-
-
-def _allowed_types(rel_types: Iterable[str] | None) -> frozenset[str] | None:
-    if rel_types is None:
-        return None
-    if isinstance(rel_types, str):
-        # A bare string would be iterated character by character: "KNOWS" as K, N, O, ...
-        raise TypeError("rel_types must be a sequence of relationship types, not a string")
-    allowed = frozenset(validate_relationship_type(rel) for rel in rel_types)
-    return allowed or None

@@ -11,6 +11,7 @@ from neo4j import exceptions
 
 from application.errors import BackendUnavailable
 from application.ports.holon_graph import Neighbour
+from domain.graph import breadth_first
 from domain.holon import (
     Edge,
     validate_depth,
@@ -157,27 +158,17 @@ class Neo4jHolonGraph:
             + " RETURN a.uuid AS src, type(r) AS rel, b.uuid AS dst"
         )
         types = None if allowed is None else sorted(allowed)
-        seen = {uuid}
-        found: list[Neighbour] = []
-        frontier = [uuid]
-        for level in range(1, depth + 1):
-            adjacent: dict[str, set[tuple[str, str]]] = {}
-            for batch in self._batches(frontier, query, types=types):
+
+        def adjacent(frontier: Sequence[str]) -> dict[str, set[tuple[str, str]]]:
+            edges: dict[str, set[tuple[str, str]]] = {}
+            for batch in self._batches(list(frontier), query, types=types):
                 for record in self._run(query, frontier=batch, types=types):
-                    if record["dst"] not in seen:
-                        adjacent.setdefault(record["src"], set()).add(
-                            (record["rel"], record["dst"])
-                        )
-            reached: dict[str, str] = {}
-            for node in sorted(frontier):
-                for rel, other in sorted(adjacent.get(node, ())):
-                    reached.setdefault(other, rel)
-            if not reached:
-                break
-            seen.update(reached)
-            found.extend(Neighbour(n, reached[n], level) for n in sorted(reached))
-            frontier = sorted(reached)
-        return found
+                    edges.setdefault(record["src"], set()).add((record["rel"], record["dst"]))
+            return edges
+
+        # The query already filters by type; breadth_first filters again, harmlessly.
+        hops = breadth_first(uuid, depth, adjacent, allowed)
+        return [Neighbour(node, rel, level) for node, rel, level in hops]
 
     def delete_node(self, uuid: str) -> bool:
         (record,) = self._run(

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from adapters.sqlite.database import SqliteDatabase
 from application.ports.holon_graph import Neighbour
+from domain.graph import breadth_first
 from domain.holon import (
     Edge,
     validate_depth,
@@ -44,24 +45,8 @@ class SqliteHolonGraph:
         validate_depth(depth)
         if not self.has_node(uuid):
             return []
-        seen = {uuid}
-        found: list[Neighbour] = []
-        frontier = [uuid]
-        for level in range(1, depth + 1):
-            adjacent = self._adjacent(frontier)
-            reached: dict[str, str] = {}
-            for node in sorted(frontier):
-                for rel, other in sorted(adjacent.get(node, ())):
-                    if other in seen or other in reached:
-                        continue
-                    if allowed is None or rel in allowed:
-                        reached[other] = rel
-            if not reached:
-                break
-            seen.update(reached)
-            found.extend(Neighbour(n, reached[n], level) for n in sorted(reached))
-            frontier = list(reached)
-        return found
+        hops = breadth_first(uuid, depth, self._adjacent, allowed)
+        return [Neighbour(node, rel, level) for node, rel, level in hops]
 
     def _adjacent(self, nodes: Sequence[str]) -> dict[str, set[tuple[str, str]]]:
         marks = ", ".join("?" for _ in nodes)
