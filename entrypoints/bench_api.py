@@ -71,13 +71,25 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes] | None, timeout_s: floa
 
 
 async def _client(host: str, port: int, body: bytes, stop_at: float, measure_from: float,
-                  latencies: list[float], failures: list[int]) -> None:
+                  latencies: list[float], failures: list[int], interval: float | None,
+                  offset: float) -> None:
+    """One keep-alive connection. Closed loop (the next request when the answer is in), or,
+    with ``interval``, paced: requests are due every ``interval`` seconds and latency counts
+    from when a request was due, so a slow answer is not hidden by a late send."""
     reader, writer = await asyncio.open_connection(host, port)
     head = (f"POST /api/v1/tasks HTTP/1.1\r\nHost: {host}:{port}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    due = time.perf_counter() + offset
     try:
         while True:
-            started = time.perf_counter()
+            if interval is not None:
+                delay = due - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                started = due
+                due += interval
+            else:
+                started = time.perf_counter()
             if started >= stop_at:
                 return
             writer.write(head + body)
@@ -103,7 +115,7 @@ async def _client(host: str, port: int, body: bytes, stop_at: float, measure_fro
 
 
 async def _drive(base: str, clients: int, warmup_s: float, duration_s: float,
-                 organ_id: str) -> tuple[list[float], int, float]:
+                 organ_id: str, rate: float | None) -> tuple[list[float], int, float]:
     parts = urlsplit(base)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     body = json.dumps({"type": "general", "organ_hint": organ_id}).encode()
@@ -111,15 +123,20 @@ async def _drive(base: str, clients: int, warmup_s: float, duration_s: float,
     failures: list[int] = []
     now = time.perf_counter()
     measure_from, stop_at = now + warmup_s, now + warmup_s + duration_s
+    interval = None if rate is None else clients / rate
     await asyncio.gather(*(
-        _client(host, port, body, stop_at, measure_from, latencies, failures)
-        for _ in range(clients)
+        _client(host, port, body, stop_at, measure_from, latencies, failures, interval,
+                0.0 if interval is None else interval * k / clients)
+        for k in range(clients)
     ))
     return latencies, len(failures), duration_s
 
 
 def run(clients: int = 32, duration_s: float = 10.0, warmup_s: float = 2.0, agents: int = 64,
-        url: str | None = None, out: TextIO = sys.stdout) -> ApiBenchResult:
+        url: str | None = None, rate: float | None = None,
+        out: TextIO = sys.stdout) -> ApiBenchResult:
+    """Closed loop by default (throughput is the maximum the server sustains); with ``rate``,
+    the clients together offer that many tasks per second and latency is measured at it."""
     proc = None
     tmp = None
     if url is None:
@@ -137,7 +154,7 @@ def run(clients: int = 32, duration_s: float = 10.0, warmup_s: float = 2.0, agen
         _request(f"{url}/api/v1/agents", "POST",
                  {"agents": [{"organ_id": organ_id, "capacity": 64} for _ in range(agents)]})
         latencies, failed, seconds = asyncio.run(
-            _drive(url, clients, warmup_s, duration_s, organ_id))
+            _drive(url, clients, warmup_s, duration_s, organ_id, rate))
     finally:
         if proc is not None:
             proc.terminate()
@@ -154,8 +171,9 @@ def run(clients: int = 32, duration_s: float = 10.0, warmup_s: float = 2.0, agen
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}", file=out)
     print(f"target: {url} (POST /api/v1/tasks, type general, {agents} agents)", file=out)
-    print(f"clients: {clients}, measured: {seconds:.1f} s after {warmup_s:.1f} s warm-up",
-          file=out)
+    mode = "closed loop" if rate is None else f"paced at {rate:,.0f} tasks/s offered"
+    print(f"clients: {clients} ({mode}), measured: {seconds:.1f} s after {warmup_s:.1f} s "
+          "warm-up", file=out)
     print(f"completed: {result.completed}, failed: {result.failed}", file=out)
     print(f"throughput: {result.throughput:,.0f} tasks/s "
           f"(goal >= {GOAL_TASKS_PER_S:,.0f}: "

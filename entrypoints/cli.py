@@ -29,7 +29,8 @@ def _bench_api(args: argparse.Namespace) -> int:
     from entrypoints import bench_api
 
     result = bench_api.run(clients=args.clients, duration_s=args.duration,
-                           warmup_s=args.warmup, agents=args.agents, url=args.url)
+                           warmup_s=args.warmup, agents=args.agents, url=args.url,
+                           rate=args.rate)
     return 0 if result.completed > 0 and result.failed == 0 else 1
 
 
@@ -191,6 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds first")
     api.add_argument("--agents", type=int, default=64, help="agents in the benchmark organ")
     api.add_argument("--url", help="a running deployment instead of a fresh local server")
+    api.add_argument("--rate", type=float,
+                     help="offer this many tasks/s in total (paced) instead of a closed loop")
     api.set_defaults(handler=_bench_api)
     memory = benches.add_parser(
         "memory",
