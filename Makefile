@@ -11,7 +11,8 @@ run: setup ## Start SeedCore on the embedded profile (no external service needed
 	$(BIN)/seedcore serve
 
 test: setup lint services-up ## Lint, then run the whole suite against real backends
-	$(BIN)/pytest
+	@if [ -z "$$SEEDCORE_EXTERNAL_SERVICES" ]; then eval "$$(scripts/services.sh env)"; fi; \
+		$(BIN)/pytest
 
 setup: $(STAMP)
 
@@ -30,8 +31,11 @@ lint: setup
 unit: setup ## The fast suites only (no backend needed)
 	$(BIN)/pytest tests/unit tests/contract tests/scenarios -m "not backends"
 
+# SEEDCORE_EXTERNAL_SERVICES=1 keeps your own services: export the SEEDCORE_*_URL/_DSN
+# variables that point at them (and have promtool, amtool and prometheus on PATH).
 services-up: setup
-	scripts/services.sh up --with-prometheus
+	@if [ -n "$$SEEDCORE_EXTERNAL_SERVICES" ]; then echo "using external services"; \
+		else scripts/services.sh up --with-prometheus; fi
 
 services-down:
 	scripts/services.sh down
