@@ -90,7 +90,7 @@ def domain_config(settings: Settings) -> DomainConfig:
     )
     config = replace(base, memory=memory)
     if settings.selection_weights:
-        from entrypoints.energy_tune import load_weights
+        from entrypoints.weights import load_weights
 
         try:
             weights = load_weights(settings.selection_weights, config.selection)

@@ -59,7 +59,7 @@ def _bench_memory(args: argparse.Namespace) -> int:
 
 def _bench_selection(args: argparse.Namespace) -> int:
     from entrypoints import bench_selection
-    from entrypoints.energy_tune import load_weights
+    from entrypoints.weights import load_weights
 
     weights = load_weights(args.weights) if args.weights else None
     result = bench_selection.run(seeds=args.seeds, tasks=args.tasks, table_path=args.table,

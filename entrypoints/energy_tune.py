@@ -24,7 +24,7 @@ import json
 import math
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -35,6 +35,7 @@ from application.selection_policy import EnergyAwarePolicy
 from application.simulation import WorkloadSpec, World, generate_world
 from domain.config import DomainConfig, SelectionWeights
 from entrypoints.bench_selection import figures, simulate, t_interval
+from entrypoints.weights import load_weights
 
 __all__ = ["BOUNDS", "TUNED", "CmaEs", "evaluate", "load_weights", "run"]
 
@@ -169,19 +170,6 @@ def evaluate(weights: SelectionWeights, worlds: Sequence[tuple[int, World]]) -> 
 def _fitness(evaluation: Evaluation, base_rate: float) -> float:
     lost = max(0.0, base_rate - evaluation.success_rate)
     return evaluation.joules_per_success * (1.0 + SUCCESS_PENALTY * lost)
-
-
-def load_weights(path: str | Path, base: SelectionWeights | None = None) -> SelectionWeights:
-    """Selection weights from a file written by :func:`run` (unknown keys are refused)."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    selection = data.get("selection") if isinstance(data, dict) else None
-    if not isinstance(selection, dict):
-        raise ValueError(f"{path}: no 'selection' object")
-    known = {f.name for f in fields(SelectionWeights)}
-    unknown = sorted(set(selection) - known)
-    if unknown:
-        raise ValueError(f"{path}: unknown selection weights {', '.join(unknown)}")
-    return replace(base or SelectionWeights(), **selection)
 
 
 def _worlds(seeds: Sequence[int], spec: WorkloadSpec) -> list[tuple[int, World]]:
