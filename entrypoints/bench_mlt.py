@@ -144,8 +144,13 @@ def run(
         return result
     finally:
         pool.close()
-        with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        try:
+            with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+                conn.execute(
+                    sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema))
+                )
+        except psycopg.OperationalError:
+            print(f"could not drop schema {schema}: drop it by hand", file=out)
 
 
 def make_vectors(count: int, dim: int, data: Data, rng: np.random.Generator) -> FloatArray:
