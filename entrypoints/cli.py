@@ -77,6 +77,13 @@ def _energy_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_scale(args: argparse.Namespace) -> int:
+    from entrypoints import bench_scale
+
+    bench_scale.run(sizes=tuple(args.sizes), submitters=args.submitters)
+    return 0
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {}
     for name in ("host", "port", "metrics_port", "data_dir", "profile"):
@@ -209,6 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="measured Zipf lookups (as many again warm up first)")
     memory.add_argument("--seed", type=int, default=0)
     memory.set_defaults(handler=_bench_memory)
+    scale = benches.add_parser(
+        "scale",
+        help="Ray runtime: start-up, memory, throughput, p50/p95 and recovery per population",
+        description="Hosts 10 to 10,000 agents in Ray organ actors and drives them from"
+        " concurrent submitters; kills an actor to time recovery.",
+    )
+    scale.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000, 10000])
+    scale.add_argument("--submitters", type=int, default=64)
+    scale.set_defaults(handler=_bench_scale)
     selection = benches.add_parser(
         "selection",
         help="joules per success, success rate, p95 and Mw hit rate of five selection policies",
