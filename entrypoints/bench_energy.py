@@ -29,6 +29,7 @@ from domain.config import DomainConfig
 from domain.energy import EnergyInputs, MemoryCostInputs, compute_energy
 from domain.roles import Role
 from domain.selection import Candidates, eligibility, select
+from entrypoints.machine import cpu_model
 
 __all__ = ["DIM", "GOALS_MS", "build_candidates", "build_organism", "run"]
 
@@ -110,20 +111,9 @@ def _time_ms(call: Callable[[], object], repeats: int) -> dict[str, float]:
     return {"median_ms": float(median), "p10_ms": float(p10), "p90_ms": float(p90)}
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def _machine() -> str:
     return (
-        f"machine: {platform.platform()} ({platform.machine()}), {_cpu_model()},"
+        f"machine: {platform.platform()} ({platform.machine()}), {cpu_model()},"
         f" {os.cpu_count()} CPUs; Python {platform.python_version()}"
         f" ({platform.python_implementation()}); numpy {np.__version__}"
     )

@@ -51,6 +51,7 @@ from application.simulation import (
 )
 from domain.config import DomainConfig, SelectionWeights
 from entrypoints.bootstrap import build_services, in_memory_adapters
+from entrypoints.machine import cpu_model
 
 __all__ = [
     "DEFAULT_PLOT",
@@ -154,20 +155,9 @@ def figures(report: SimulationReport) -> dict[str, float]:
     }
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def machine() -> str:
     return (
-        f"{platform.platform()} ({platform.machine()}), {_cpu_model()}, {os.cpu_count()} CPUs;"
+        f"{platform.platform()} ({platform.machine()}), {cpu_model()}, {os.cpu_count()} CPUs;"
         f" Python {platform.python_version()}; numpy {np.__version__}"
     )
 
