@@ -120,7 +120,13 @@ def _worker(args: argparse.Namespace) -> int:
     registry = CollectorRegistry()
     services = bootstrap(settings, registry)
     register_collectors(registry, services, default_readiness(services, None))
-    server, thread = start_http_server(settings.metrics_port, settings.host, registry=registry)
+    try:
+        server, thread = start_http_server(settings.metrics_port, settings.host,
+                                           registry=registry)
+    except OSError as error:
+        print(f"seedcore: cannot serve metrics on {settings.host}:{settings.metrics_port}: "
+              f"{error.strerror} (set SEEDCORE_METRICS_PORT)", file=sys.stderr)
+        return 1
     worker = Worker(services, services.lock, settings.worker_id or default_owner())
     worker.install_signal_handlers()
     try:

@@ -38,6 +38,7 @@ class Worker:
         sleep: Callable[[float], bool] | None = None,
     ) -> None:
         self._stop = threading.Event()
+        self._signal: str | None = None
         self.scheduler = LoopScheduler(
             control_loops(services), services.clock, lock, services.metrics, owner
         )
@@ -53,7 +54,9 @@ class Worker:
 
     def install_signal_handlers(self) -> None:
         def on_signal(signum: int, _frame: FrameType | None) -> None:
-            log.info("worker_stopping", signal=signal.Signals(signum).name)
+            # Only set the flag: logging here could wait forever on the logger's lock if the
+            # signal lands while the main thread holds it mid-write.
+            self._signal = signal.Signals(signum).name
             self.stop()
 
         signal.signal(signal.SIGTERM, on_signal)
@@ -75,6 +78,8 @@ class Worker:
                 if wait > 0 and self._sleep(wait):
                     break
         finally:
+            if self._signal is not None:
+                log.info("worker_stopping", signal=self._signal)
             self.scheduler.release_all()
             log.info("worker_stopped", owner=self.scheduler.owner)
 

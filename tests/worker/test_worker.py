@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -59,21 +59,29 @@ def test_a_second_worker_does_not_run_a_singleton_loop_the_first_holds() -> None
 
 
 def test_sigterm_stops_the_worker_cleanly(tmp_path: Path) -> None:
-    env = {**os.environ, "SEEDCORE_DATA_DIR": str(tmp_path), "SEEDCORE_LOG_FORMAT": "json"}
+    env = {**os.environ, "SEEDCORE_DATA_DIR": str(tmp_path), "SEEDCORE_LOG_FORMAT": "json",
+           "SEEDCORE_METRICS_PORT": str(_free_port())}
     proc = subprocess.Popen(
         [sys.executable, "-m", "entrypoints.cli", "worker"],
         env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     )
-    assert proc.stderr is not None
-    deadline = time.monotonic() + 60
-    lines = []
-    while time.monotonic() < deadline:
-        line = proc.stderr.readline()
-        lines.append(line)
-        if '"loop_run"' in line:
-            break
-    assert any('"loop_run"' in line for line in lines), "".join(lines)
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=20) == 0
-    rest = proc.stderr.read()
-    assert '"worker_stopped"' in rest
+    try:
+        assert proc.stderr is not None
+        lines = []
+        for line in proc.stderr:  # ends when the worker exits
+            lines.append(line)
+            if '"loop_run"' in line:
+                break
+        assert any('"loop_run"' in line for line in lines), "".join(lines)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0
+        rest = proc.stderr.read()
+        assert '"worker_stopped"' in rest
+    finally:
+        proc.kill()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
