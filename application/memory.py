@@ -403,8 +403,3 @@ class MemoryService:
     def item_misses(self, fact_ids: Sequence[str]) -> Mapping[str, int]:
         """Miss counts of the given facts (what the hot-miss observer reads)."""
         return self.working.item_misses([_uuid(f, "fact id") for f in fact_ids])
-
-    def bytes_used(self) -> int:
-        """Bytes held in Mw (every namespace) plus Mlt."""
-        mw = sum(s.bytes for s in self.stats())
-        return mw + self.holons.bytes_used()

@@ -7,7 +7,7 @@ import contextlib
 import re
 import statistics
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -482,14 +482,3 @@ class OrganismService:
 def _median_all(states: Sequence[AgentState]) -> float:
     values = [j for s in states for j in s.consumption_ewma.values()]
     return statistics.median(values) if values else 0.0
-
-
-def outcome_summary(outcome: TaskOutcome) -> Mapping[str, object]:
-    """A compact view of an outcome for logs."""
-    return {
-        "task_id": outcome.task_id,
-        "agent_id": outcome.agent_id,
-        "organ_id": outcome.organ_id,
-        "success": outcome.success,
-        "duration_ms": round(outcome.latency_ms, 3),
-    }
