@@ -10,6 +10,7 @@ __all__ = [
     "NotFound",
     "OperationFailed",
     "SeedCoreError",
+    "TaskInterrupted",
     "WriteFailed",
 ]
 
@@ -62,6 +63,20 @@ class BackendUnavailable(SeedCoreError):
         super().__init__(f"{backend} is unavailable: {reason}")
         self.backend = backend
         self.reason = reason
+
+
+class TaskInterrupted(BackendUnavailable):
+    """The host running a task failed before it answered, so the task's outcome is unknown
+    (HTTP 503 with ``Retry-After``). Nothing of it was recorded: submitting it again is safe,
+    and with an idempotency key the runtime has already retried it once."""
+
+    code = "task_interrupted"
+
+    def __init__(self, backend: str, task_id: str, reason: str) -> None:
+        super().__init__(backend, f"task {task_id!r} was interrupted ({reason}); its outcome "
+                                  "is unknown and it may be submitted again")
+        self.task_id = task_id
+        self.retry_after_s = 1
 
 
 class WriteFailed(SeedCoreError):

@@ -1,14 +1,13 @@
-"""The organism use cases: organs and agents, and submitting a task
-(select → execute through the runtime → learn → salience → incident)."""
+"""The organism's task use case: submitting a task (select → execute through the runtime →
+learn → salience → incident). Organs, agents and their liveness belong to the Tier-0 manager
+(:mod:`application.tier0`)."""
 
 from __future__ import annotations
 
 import contextlib
-import re
 import statistics
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
@@ -25,14 +24,14 @@ from application.execution import Execution, Job, task_text
 from application.handlers import HandlerRegistry
 from application.incidents import IncidentRecord, IncidentService
 from application.memory import MemoryService
-from application.population import Organ, Population
 from application.ports.agent_runtime import AgentRuntime
 from application.ports.clock import Clock
 from application.ports.embedder import Embedder
 from application.ports.metrics import Metrics
 from application.ports.outcome_store import OutcomeStore
 from application.selection_policy import EnergyAwarePolicy, SelectionContext, SelectionPolicy
-from domain.agent import AgentState, Heartbeat, new_agent
+from application.tier0 import Tier0Manager
+from domain.agent import AgentState
 from domain.collaboration import (
     PAIR_WEIGHT_INITIAL,
     pair_key,
@@ -47,29 +46,12 @@ from domain.salience import is_flashbulb, salience
 from domain.selection import Candidates, Choice, predicted_delta_energy
 from domain.task import Task, TaskOutcome, estimate_complexity
 
-__all__ = ["AgentSpec", "OrganismService"]
-
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
-MAX_BATCH = 1000
-
-
-def _check_id(kind: str, value: str) -> str:
-    if not _ID.fullmatch(value):
-        raise InvalidInput(f"{kind} id {value!r} must match {_ID.pattern}")
-    return value
-
-
-@dataclass(frozen=True, slots=True)
-class AgentSpec:
-    organ_id: str
-    agent_id: str | None = None
-    capacity: int | None = None
-
+__all__ = ["OrganismService"]
 
 class OrganismService:
     def __init__(
         self,
-        population: Population,
+        tier0: Tier0Manager,
         runtime: AgentRuntime,
         handlers: HandlerRegistry,
         memory: MemoryService,
@@ -81,10 +63,10 @@ class OrganismService:
         metrics: Metrics,
         config: DomainConfig,
         rng: np.random.Generator,
-        host: str = "seedcore",
         policy: SelectionPolicy | None = None,
     ) -> None:
-        self.population = population
+        self.tier0 = tier0
+        self.population = tier0.population
         self._runtime = runtime
         self.handlers = handlers
         self._memory = memory
@@ -96,128 +78,7 @@ class OrganismService:
         self._metrics = metrics
         self.config = config
         self._rng = rng
-        self._host = host
         self.policy: SelectionPolicy = policy or EnergyAwarePolicy(config.selection)
-
-    # -- organs and agents ---------------------------------------------------------------
-
-    def create_organ(self, organ_id: str, organ_type: str) -> Organ:
-        _check_id("organ", organ_id)
-        if not _ID.fullmatch(organ_type):
-            raise InvalidInput(f"organ type {organ_type!r} must match {_ID.pattern}")
-        pop = self.population
-        with pop.lock:
-            if organ_id in pop.organs:
-                raise Conflict(f"organ {organ_id!r} already exists")
-            organ = Organ(organ_id, organ_type, self._clock.now())
-            pop.organs[organ_id] = organ
-            return organ
-
-    def ensure_organ(self, organ_id: str, organ_type: str) -> Organ:
-        """The organ, created if missing (concurrent callers get the same organ)."""
-        with self.population.lock:
-            existing = self.population.organs.get(organ_id)
-            return existing if existing is not None else self.create_organ(organ_id, organ_type)
-
-    def organs(self) -> list[Organ]:
-        with self.population.lock:
-            return sorted(self.population.organs.values(), key=lambda o: o.organ_id)
-
-    def organ(self, organ_id: str) -> Organ:
-        organ = self.population.organs.get(organ_id)
-        if organ is None:
-            raise NotFound("organ", organ_id)
-        return organ
-
-    def create_agents(self, specs: Sequence[AgentSpec]) -> list[AgentState]:
-        """Create a batch of agents, all or none."""
-        if not 1 <= len(specs) <= MAX_BATCH:
-            raise InvalidInput(f"a batch holds 1 to {MAX_BATCH} agents")
-        now = self._clock.now()
-        pop = self.population
-        with pop.lock:
-            states: list[AgentState] = []
-            seen: set[str] = set()
-            for spec in specs:
-                organ = pop.organs.get(spec.organ_id)
-                if organ is None:
-                    raise NotFound("organ", spec.organ_id)
-                agent_id = spec.agent_id or f"{organ.organ_id}-{uuid.uuid4().hex[:12]}"
-                _check_id("agent", agent_id)
-                if agent_id in pop.agents or agent_id in seen:
-                    raise Conflict(f"agent {agent_id!r} already exists")
-                if spec.capacity is not None and not 1 <= spec.capacity <= 1024:
-                    raise InvalidInput("capacity must be within [1, 1024]")
-                seen.add(agent_id)
-                states.append(
-                    new_agent(agent_id, organ.organ_id, organ.organ_type, self._embedder.dim,
-                              now, self.config.learning, spec.capacity)
-                )
-            self._runtime.add_agents(states)
-            for state in states:
-                pop.agents[state.agent_id] = state
-                pop.heartbeat_at[state.agent_id] = now
-            return states
-
-    def agents(self, organ_id: str | None = None) -> list[AgentState]:
-        with self.population.lock:
-            states = self.population.agents.values()
-            return sorted(
-                (s for s in states if organ_id is None or s.organ_id == organ_id),
-                key=lambda s: s.agent_id,
-            )
-
-    def agent(self, agent_id: str) -> AgentState:
-        state = self.population.agents.get(agent_id)
-        if state is None:
-            raise NotFound("agent", agent_id)
-        return state
-
-    def heartbeat(self, agent_id: str) -> Heartbeat:
-        """A fresh heartbeat of one agent, from the runtime that hosts it."""
-        state = self._runtime.agent(agent_id)
-        now = self._clock.now()
-        with self.population.lock:
-            if agent_id not in self.population.agents:
-                raise NotFound("agent", agent_id)  # deleted while its heartbeat was taken
-            self.population.agents[agent_id] = state
-            self.population.heartbeat_at[agent_id] = now
-        return self._heartbeat_of(state, now)
-
-    def _heartbeat_of(self, state: AgentState, now: float) -> Heartbeat:
-        penalty_window = self._budgets.used("agent", state.agent_id, now)
-        budget = self._budgets.budgets().get(("agent", state.agent_id))
-        return Heartbeat(
-            state=state,
-            host=self._host,
-            taken_at=now,
-            uptime_s=max(0.0, now - state.created_at),
-            window_joules=penalty_window,
-            budget_joules=budget,
-        )
-
-    def delete_agent(self, agent_id: str) -> AgentState:
-        pop = self.population
-        with pop.lock:
-            if agent_id not in pop.agents:
-                raise NotFound("agent", agent_id)
-            if pop.in_flight.get(agent_id, 0):
-                raise Conflict(f"agent {agent_id!r} is running a task")
-            state = self._runtime.remove_agent(agent_id)
-            del pop.agents[agent_id]
-            pop.heartbeat_at.pop(agent_id, None)
-            pop.in_flight.pop(agent_id, None)
-            return state
-
-    def collect_heartbeats(self) -> int:
-        """The heartbeat loop: refresh every agent's state and liveness from the runtime."""
-        beats = self._runtime.heartbeats()
-        with self.population.lock:
-            for beat in beats:
-                if beat.state.agent_id in self.population.agents:
-                    self.population.agents[beat.state.agent_id] = beat.state
-                    self.population.heartbeat_at[beat.state.agent_id] = beat.taken_at
-        return len(beats)
 
     # -- tasks ---------------------------------------------------------------------------
 
@@ -337,8 +198,7 @@ class OrganismService:
         score = salience(task.risk, task.severity)
         record = IncidentRecord(False)
         if is_flashbulb(execution.success, score, self.config.salience):
-            before = Heartbeat(execution.state_before, self._host, now,
-                               max(0.0, now - execution.state_before.created_at))
+            before = self.tier0.heartbeat_of(execution.state_before, now)
             record = self._incidents.record_failure(before, task, execution.error, score)
             if record.logged:
                 state = self._runtime.record_salient_event(lead)

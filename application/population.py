@@ -1,5 +1,5 @@
 """The organism's shared view: organs, the latest state of every agent, in-flight load,
-heartbeat times, and the collaboration memory (pair weights and hyperedge patterns)."""
+heartbeat times and hosts, and the collaboration memory (pair weights and hyperedge patterns)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ class Population:
     organs: dict[str, Organ] = field(default_factory=dict)
     agents: dict[str, AgentState] = field(default_factory=dict)
     heartbeat_at: dict[str, float] = field(default_factory=dict)
+    hosts: dict[str, str] = field(default_factory=dict)  # agent -> host of its last heartbeat
     in_flight: dict[str, int] = field(default_factory=dict)
     pair_weights: dict[PairKey, float] = field(default_factory=dict)
     patterns: dict[PatternKey, PatternStats] = field(default_factory=dict)

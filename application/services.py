@@ -17,6 +17,7 @@ from application.ports.agent_runtime import AgentRuntime
 from application.ports.clock import Clock
 from application.ports.lock import LeaseLock
 from application.ports.metrics import Metrics
+from application.tier0 import Tier0Manager
 from domain.config import DomainConfig
 
 __all__ = ["Services", "alert_responder", "control_loops"]
@@ -26,6 +27,7 @@ TIGHTEN_FACTOR = 0.8
 
 @dataclass(slots=True)
 class Services:
+    tier0: Tier0Manager
     organism: OrganismService
     memory: MemoryService
     incidents: IncidentService
@@ -44,7 +46,9 @@ def control_loops(services: Services) -> list[ControlLoop]:
     schedule = services.config.loops
 
     def heartbeats() -> Mapping[str, Any]:
-        return {"agents": services.organism.collect_heartbeats()}
+        report = services.tier0.collect_heartbeats()
+        return {"agents": report.agents, "adopted": report.adopted, "stale": report.stale,
+                "hosts": report.hosts}
 
     def energy_snapshot() -> Mapping[str, Any]:
         report = services.energy.snapshot()
@@ -95,7 +99,7 @@ def alert_responder(services: Services) -> AlertResponder:
     def restart_stale_actor(_: AlertEvent) -> Mapping[str, Any]:
         # Re-collect every heartbeat from the runtime: agents whose host answers are fresh again;
         # the runtime restarts hosts that do not (organ actors restart on failure).
-        return {"agents": services.organism.collect_heartbeats()}
+        return {"agents": services.tier0.collect_heartbeats().agents}
 
     responder.register("run_role_evolution", run_role_evolution)
     responder.register("tighten_budget", tighten_budget)

@@ -45,10 +45,10 @@ import numpy as np
 from application.errors import InvalidInput, NoEligibleAgent
 from application.handlers import HandlerContext, HandlerRegistry, HandlerResult
 from application.loops import LoopScheduler
-from application.organism import AgentSpec
 from application.ports.clock import Clock
 from application.selection_policy import SelectionContext, SelectionPolicy
 from application.services import Services, control_loops
+from application.tier0 import AgentSpec
 from domain.holon import content_hash, holon_uuid
 from domain.selection import Choice
 from domain.task import Size, Task, TaskError
@@ -491,10 +491,10 @@ class Simulation:
 
     def populate(self) -> None:
         """Create the organs and agents, set the budgets, and write the fact set to Mlt."""
-        organism = self.services.organism
+        tier0 = self.services.tier0
         for organ_id, organ_type in self.world.spec.organs:
-            organism.create_organ(organ_id, organ_type)
-        organism.create_agents([
+            tier0.create_organ(organ_id, organ_type)
+        tier0.create_agents([
             AgentSpec(a.organ_id, a.agent_id, self.world.spec.capacity) for a in self.world.agents
         ])
         budget = self.world.spec.agent_budget_j

@@ -103,7 +103,7 @@ def zipf_hit_rate(redis_url: str, facts: int, lookups: int, seed: int,
     from adapters.memory.clock import FakeClock
     from adapters.redis.client import RedisClient
     from adapters.redis.working_memory import RedisWorkingMemory
-    from application.organism import AgentSpec
+    from application.tier0 import AgentSpec
     from domain.task import Task
     from entrypoints.bootstrap import build_services, in_memory_adapters
 
@@ -115,8 +115,8 @@ def zipf_hit_rate(redis_url: str, facts: int, lookups: int, seed: int,
     holons = [memory.make_holon(f"fact {k} of the Zipf workload", "fact") for k in range(facts)]
     for start in range(0, facts, 1000):
         memory.remember(holons[start:start + 1000])
-    services.organism.create_organ("zipf", "cognitive")
-    services.organism.create_agents([AgentSpec("zipf", f"z{k}", capacity=64) for k in range(8)])
+    services.tier0.create_organ("zipf", "cognitive")
+    services.tier0.create_agents([AgentSpec("zipf", f"z{k}", capacity=64) for k in range(8)])
     rng = np.random.default_rng(seed)
     ranks = np.arange(1, facts + 1)
     weights = ranks ** -1.1

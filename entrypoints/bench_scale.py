@@ -141,7 +141,7 @@ def _one_size(
         victim = agents[0].agent_id
         runtime.checkpoint()
         name = runtime.actor_of(victim)
-        old_pid = next(s.pid for s in runtime.status() if s.name.endswith(f"/{name}"))
+        old_pid = next(s.pid for s in runtime.hosts() if s.name.endswith(f"/{name}"))
         killed = time.perf_counter()
         ray.kill(runtime.actor_handle(name), no_restart=False)
         recovery_s = _until_restarted(runtime, name, old_pid, victim) - killed

@@ -47,6 +47,7 @@ from application.ports.operations import OperationExecutor
 from application.ports.outcome_store import OutcomeStore
 from application.ports.working_memory import WorkingMemory
 from application.services import Services, alert_responder
+from application.tier0 import Tier0Manager
 from domain.config import DomainConfig, MemoryPolicy
 from entrypoints.settings import Profile, Settings, SettingsError
 
@@ -148,16 +149,18 @@ def build_services(
         registry, memory, adapters.operations, adapters.embedder, adapters.clock, config
     )
     runtime = adapters.runtime(executor)
+    tier0 = Tier0Manager(population, runtime, budgets, adapters.embedder, adapters.clock, config)
     incidents = IncidentService(adapters.incidents, adapters.clock, adapters.metrics,
                                 config.salience)
     organism = OrganismService(
-        population, runtime, registry, memory, incidents, budgets, adapters.outcomes,
+        tier0, runtime, registry, memory, incidents, budgets, adapters.outcomes,
         adapters.embedder, adapters.clock, adapters.metrics, config,
         np.random.default_rng(seed),
     )
     energy = EnergyService(population, runtime, memory, adapters.ledger, budgets,
                            adapters.clock, adapters.metrics, config)
     services = Services(
+        tier0=tier0,
         organism=organism,
         memory=memory,
         incidents=incidents,

@@ -33,7 +33,7 @@ class ServicesCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         services = self._services
         now = services.clock.now()
-        population = services.organism.population
+        population = services.tier0.population
         with population.lock:
             per_organ = Counter(s.organ_id for s in population.agents.values())
             ages = [now - t for t in population.heartbeat_at.values()]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from adapters.process import node_name, resident_bytes
 from application.errors import Conflict, InvalidInput, NotFound
 from application.execution import Execution, Job, TaskExecutor
+from application.ports.agent_runtime import HostStatus
 from application.ports.clock import Clock
 from domain.agent import AgentState, Heartbeat, Lesson, learn
 from domain.config import DomainConfig
@@ -51,6 +54,7 @@ class InProcessRuntime:
         self._clock = clock
         self._config = config
         self._host = host
+        self._started_at = clock.now()
         self._lock = threading.Lock()
         self._agents: dict[str, _Hosted] = {}
 
@@ -90,6 +94,14 @@ class InProcessRuntime:
             )
             for _, record in hosted
         ]
+
+    def hosts(self) -> list[HostStatus]:
+        """This process, the one host."""
+        with self._lock:
+            agents = len(self._agents)
+        return [HostStatus(self._host, node_name(), os.getpid(), self._started_at, agents,
+                           restored=0, checkpoints=0, checkpointed_at=None,
+                           rss_bytes=resident_bytes())]
 
     def execute(self, agent_id: str, job: Job) -> Execution:
         with self._lock:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import socket
 import threading
 import time
 import traceback
@@ -38,9 +37,11 @@ from typing import Any, TypeVar
 
 from adapters.clock import SystemClock
 from adapters.memory.agent_runtime import InProcessRuntime
+from adapters.process import node_name, resident_bytes
 from adapters.ray.checkpoints import CheckpointStore
 from application.errors import NotFound, SeedCoreError
 from application.execution import Execution, Job, TaskExecutor
+from application.ports.agent_runtime import HostStatus
 from application.ports.clock import Clock
 from domain.agent import AgentState, Heartbeat, Lesson
 from domain.config import DomainConfig
@@ -53,7 +54,7 @@ except ImportError as missing:  # pragma: no cover - ray is a dependency of the 
         "adapters.ray needs Ray: install it with `pip install 'ray>=2.40'`"
     ) from missing
 
-__all__ = ["ActorStatus", "BatchReply", "OrganActor", "RemoteFailure", "RemoteOrganActor"]
+__all__ = ["BatchReply", "OrganActor", "RemoteFailure", "RemoteOrganActor"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -109,20 +110,6 @@ class BatchReply:
     ticket: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ActorStatus:
-    """What an organ actor reports about itself."""
-
-    name: str
-    host: str
-    pid: int
-    started_at: float  # wall-clock time this process began to host the actor
-    agents: int
-    restored: int  # agents loaded from the checkpoint store when the actor (re)started
-    checkpoints: int  # checkpoints saved since it started
-    checkpointed_at: float | None  # wall-clock time of the last one
-
-
 def _replying(call: Callable[[], T]) -> T | RemoteFailure:
     try:
         return call()
@@ -146,10 +133,10 @@ class OrganActor:
         max_jobs: int = 64,
     ) -> None:
         self.name = name
-        self.host = f"{socket.gethostname()}:{os.getpid()}"
         self.started_at = time.time()
         self._clock = clock_factory()
-        self._runtime = InProcessRuntime(executor_factory(), self._clock, config, host=self.host)
+        # The agents' heartbeats name the actor as their host: it outlives a restart.
+        self._runtime = InProcessRuntime(executor_factory(), self._clock, config, host=name)
         self._store = checkpoint_store
         self._every_tasks = max(1, checkpoint_every_tasks)
         self._every_s = checkpoint_every_s
@@ -270,16 +257,17 @@ class OrganActor:
         """Replace the hosted agents by the checkpointed ones; the number restored."""
         return _replying(self._restore)
 
-    def status(self) -> ActorStatus:
-        return ActorStatus(
+    def status(self) -> HostStatus:
+        return HostStatus(
             name=self.name,
-            host=self.host,
+            node=node_name(),
             pid=os.getpid(),
             started_at=self.started_at,
             agents=len(self._runtime.heartbeats()),
             restored=self._restored,
             checkpoints=self._checkpoints,
             checkpointed_at=self._checkpointed_at,
+            rss_bytes=resident_bytes(),
         )
 
     def _restore(self) -> int:

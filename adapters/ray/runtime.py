@@ -19,7 +19,7 @@ a handler's exception as itself, and Ray's (an actor that died, a timeout) as
 
 Recovery. Organ actors restart on failure (``max_restarts=-1``) and reload their agents from
 the checkpoint store. A job in flight on an actor that dies has an unknown outcome: it ends
-with ``BackendUnavailable`` whose reason says it is retriable, except that a job whose task
+with ``TaskInterrupted`` (a retriable ``BackendUnavailable``), except that a job whose task
 carries an idempotency key (which makes re-running it safe) is run once more, on the restarted
 actor, by the runtime itself. A job is never dropped without an answer: every ``execute``
 returns an execution or raises.
@@ -41,9 +41,16 @@ from typing import Any
 
 from adapters.clock import SystemClock
 from adapters.ray.checkpoints import ActorCheckpointStore, CheckpointStore
-from adapters.ray.organ_actor import ActorStatus, BatchReply, RemoteFailure, RemoteOrganActor
-from application.errors import BackendUnavailable, Conflict, InvalidInput, NotFound
+from adapters.ray.organ_actor import BatchReply, RemoteFailure, RemoteOrganActor
+from application.errors import (
+    BackendUnavailable,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    TaskInterrupted,
+)
 from application.execution import Execution, Job, TaskExecutor
+from application.ports.agent_runtime import HostStatus
 from application.ports.clock import Clock
 from domain.agent import AgentState, Heartbeat, Lesson
 from domain.config import DomainConfig
@@ -438,8 +445,8 @@ class RayRuntime:
     def execute(self, agent_id: str, job: Job) -> Execution:
         """Run the job in the agent's actor (in a batch with the jobs sent to that actor
         meanwhile). If the actor dies, a job whose task has an idempotency key is run once
-        more on the restarted actor; otherwise, or if that fails too, ``BackendUnavailable``
-        says the outcome is unknown and the task retriable."""
+        more on the restarted actor; otherwise, or if that fails too, ``TaskInterrupted``
+        says the outcome is unknown and the task may be submitted again."""
         retries = 1 if job.task.idempotency_key is not None else 0
         fresh = False
         while True:
@@ -462,11 +469,9 @@ class RayRuntime:
                     log.warning("retrying task %s after %s", job.task.task_id, answer)
                     self._wait_alive(answer.name, sent_at)
                     continue
-                raise BackendUnavailable(
-                    BACKEND,
-                    f"organ actor {answer.name!r} failed while running task "
-                    f"{job.task.task_id!r} ({type(answer.cause).__name__}); its outcome is "
-                    "unknown and the task is retriable",
+                raise TaskInterrupted(
+                    BACKEND, job.task.task_id,
+                    f"organ actor {answer.name!r} failed: {type(answer.cause).__name__}",
                 ) from None
             raise answer
 
@@ -507,8 +512,9 @@ class RayRuntime:
         """The Ray handle of one organ actor (operations and tests: kill, inspect)."""
         return self._handle(name)
 
-    def status(self) -> list[ActorStatus]:
-        """What every organ actor reports about itself (one round trip per actor)."""
+    def hosts(self) -> list[HostStatus]:
+        """What every organ actor reports about itself (one round trip per actor, sorted by
+        name)."""
         names = self.actor_names()
         refs = [self._handle(name, create=True).status.remote() for name in names]
         return [self._control(ref, name) for name, ref in zip(names, refs, strict=True)]

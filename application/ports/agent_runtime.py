@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from application.jobs import Execution, Job
 from domain.agent import AgentState, Heartbeat, Lesson
 from domain.roles import RoleProbabilities
 
-__all__ = ["AgentRuntime"]
+__all__ = ["AgentRuntime", "HostStatus"]
+
+
+@dataclass(frozen=True, slots=True)
+class HostStatus:
+    """What one host (an organ actor, or the process itself) reports about itself. ``name`` is
+    what the heartbeats of its agents carry as their host."""
+
+    name: str
+    node: str  # the machine it runs on
+    pid: int
+    started_at: float  # wall-clock time this process began to host it
+    agents: int
+    restored: int  # agents loaded from a checkpoint when it (re)started
+    checkpoints: int  # checkpoints saved since it started
+    checkpointed_at: float | None
+    rss_bytes: int | None  # resident memory of its process, when it can be read
 
 
 class AgentRuntime(Protocol):
@@ -28,7 +45,11 @@ class AgentRuntime(Protocol):
         ...
 
     def heartbeats(self) -> list[Heartbeat]:
-        """A fresh heartbeat of every hosted agent."""
+        """A fresh heartbeat of every hosted agent; its ``host`` names a :meth:`hosts` entry."""
+        ...
+
+    def hosts(self) -> list[HostStatus]:
+        """Every host of the runtime, sorted by name (placement, liveness, memory)."""
         ...
 
     def execute(self, agent_id: str, job: Job) -> Execution:

@@ -7,7 +7,7 @@ from typing import Annotated
 from litestar import Controller, Response, delete, get, post
 from litestar.params import JSONBody, Parameter
 
-from application.organism import AgentSpec
+from application.tier0 import AgentSpec
 from entrypoints.api.context import ServicesDep
 from entrypoints.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Pager
 from entrypoints.api.problems import problem_responses
@@ -41,7 +41,7 @@ class AgentController(Controller):
         self, services: ServicesDep, data: JSONBody[AgentBatchIn]
     ) -> Response[AgentBatchOut]:
         specs = [AgentSpec(a.organ_id, a.agent_id, a.capacity) for a in data.agents]
-        states = services.organism.create_agents(specs)
+        states = services.tier0.create_agents(specs)
         return Response(AgentBatchOut([AgentOut.of(s) for s in states]), status_code=201)
 
     @get(
@@ -57,11 +57,11 @@ class AgentController(Controller):
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> AgentPage:
-        organism = services.organism
+        tier0 = services.tier0
         if organ_id is not None:
-            organism.organ(organ_id)  # 404 for an unknown organ rather than an empty list
+            tier0.organ(organ_id)  # 404 for an unknown organ rather than an empty list
         agents, next_cursor = PAGER.page(
-            organism.agents(organ_id), lambda a: a.agent_id, limit, cursor
+            tier0.agents(organ_id), lambda a: a.agent_id, limit, cursor
         )
         return AgentPage([AgentOut.of(a) for a in agents], next_cursor)
 
@@ -72,7 +72,7 @@ class AgentController(Controller):
         responses=problem_responses(400, 404, 422),
     )
     def get_agent(self, services: ServicesDep, agent_id: AgentId) -> AgentOut:
-        return AgentOut.of(services.organism.agent(agent_id))
+        return AgentOut.of(services.tier0.agent(agent_id))
 
     @get(
         "/{agent_id:str}/heartbeat",
@@ -83,8 +83,8 @@ class AgentController(Controller):
         responses=problem_responses(400, 404, 422, 503),
     )
     def heartbeat(self, services: ServicesDep, agent_id: AgentId) -> HeartbeatOut:
-        services.organism.agent(agent_id)
-        return HeartbeatOut.of(services.organism.heartbeat(agent_id))
+        services.tier0.agent(agent_id)
+        return HeartbeatOut.of(services.tier0.heartbeat(agent_id))
 
     @delete(
         "/{agent_id:str}",
@@ -94,4 +94,4 @@ class AgentController(Controller):
         responses=problem_responses(400, 404, 409, 422, 503),
     )
     def delete_agent(self, services: ServicesDep, agent_id: AgentId) -> None:
-        services.organism.delete_agent(agent_id)
+        services.tier0.delete_agent(agent_id)

@@ -132,9 +132,9 @@ class EnergyController(Controller):
         data: JSONBody[BudgetIn],
     ) -> BudgetOut:
         if scope_type == "agent":
-            services.organism.agent(scope_id)
+            services.tier0.agent(scope_id)
         else:
-            services.organism.organ(scope_id)
+            services.tier0.organ(scope_id)
         services.budgets.set_budget(scope_type, scope_id, data.joules)
         return _usage(services, scope_type, scope_id)
 

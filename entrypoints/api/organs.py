@@ -29,7 +29,7 @@ class OrganController(Controller):
         responses=problem_responses(400, 409, 422),
     )
     def create(self, services: ServicesDep, data: JSONBody[OrganIn]) -> Response[OrganOut]:
-        organ = services.organism.create_organ(data.organ_id, data.organ_type)
+        organ = services.tier0.create_organ(data.organ_id, data.organ_type)
         return Response(OrganOut.of(organ), status_code=201,
                         headers={"Location": f"/api/v1/organs/{organ.organ_id}"})
 
@@ -43,7 +43,7 @@ class OrganController(Controller):
         self, services: ServicesDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
     ) -> OrganPage:
         organs, next_cursor = PAGER.page(
-            services.organism.organs(), lambda o: o.organ_id, limit, cursor
+            services.tier0.organs(), lambda o: o.organ_id, limit, cursor
         )
         return OrganPage([OrganOut.of(o) for o in organs], next_cursor)
 
@@ -54,4 +54,4 @@ class OrganController(Controller):
         responses=problem_responses(400, 404, 422),
     )
     def get_organ(self, services: ServicesDep, organ_id: OrganId) -> OrganOut:
-        return OrganOut.of(services.organism.organ(organ_id))
+        return OrganOut.of(services.tier0.organ(organ_id))

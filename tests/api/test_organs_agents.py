@@ -99,5 +99,5 @@ def test_heartbeat_and_delete(api: Api) -> None:
 def test_deleting_a_busy_agent_is_a_conflict(api: Api) -> None:
     api.organ("o1")
     api.agents("o1", "a1")
-    api.services.organism.population.in_flight["a1"] = 1
+    api.services.tier0.population.in_flight["a1"] = 1
     assert_problem(api.client.delete(f"{API}/agents/a1"), 409)

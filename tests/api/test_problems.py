@@ -21,7 +21,7 @@ def test_an_unexpected_error_is_a_500_that_leaks_nothing(
     def explode() -> None:
         raise RuntimeError("password=hunter2 at /srv/secret.py line 12")
 
-    monkeypatch.setattr(api.services.organism, "organs", explode)
+    monkeypatch.setattr(api.services.tier0, "organs", explode)
     response = api.client.get(f"{API}/organs")
     body = assert_problem(response, 500, "internal_error")
     assert "hunter2" not in response.text and "RuntimeError" not in response.text
@@ -34,7 +34,7 @@ def test_a_value_error_escaping_a_service_is_a_500(
     def broken(organ_id: str) -> None:
         raise ValueError("internal inconsistency")
 
-    monkeypatch.setattr(api.services.organism, "organ", broken)
+    monkeypatch.setattr(api.services.tier0, "organ", broken)
     assert_problem(api.client.get(f"{API}/organs/o1"), 500)
 
 

@@ -22,7 +22,7 @@ from schemathesis.checks import (
 
 from adapters.memory.clock import FakeClock
 from adapters.memory.operations import ScriptedOperations
-from application.organism import AgentSpec
+from application.tier0 import AgentSpec
 from entrypoints.api import create_app
 from entrypoints.bootstrap import build_services, in_memory_adapters
 from tests.api.conftest import api_config
@@ -37,8 +37,8 @@ def seeded_app() -> Litestar:
     operations = ScriptedOperations({"ok": lambda operation, timeout: {"status": 200}})
     adapters = in_memory_adapters(clock=clock, config=config, operations=operations)
     services = build_services(adapters, config)
-    services.organism.create_organ("seed", "utility")
-    services.organism.create_agents([AgentSpec("seed", f"seed-{k}", 1024) for k in range(4)])
+    services.tier0.create_organ("seed", "utility")
+    services.tier0.create_agents([AgentSpec("seed", f"seed-{k}", 1024) for k in range(4)])
     memory = services.memory
     memory.remember([memory.make_holon("The sky is blue.", "fact")])
     return create_app(services, ledger=adapters.ledger, registry=CollectorRegistry())

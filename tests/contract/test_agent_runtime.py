@@ -173,6 +173,22 @@ class TestHosting:
         assert beats["a"].state.tasks_processed == 1
         assert beats["a"].to_snapshot()["agent_id"] == "a"
 
+    def test_hosts_account_for_every_agent_and_name_the_heartbeats_hosts(
+        self, world: World
+    ) -> None:
+        ids = ["a", "b", "c", "d", "e"]
+        world.runtime.add_agents([world.agent(i, f"organ-{k % 2}") for k, i in enumerate(ids)])
+        hosts = world.runtime.hosts()
+        names = [h.name for h in hosts]
+        assert names == sorted(set(names))
+        assert sum(h.agents for h in hosts) == len(ids)
+        assert {beat.host for beat in world.runtime.heartbeats()} <= set(names)
+        for host in hosts:
+            assert host.pid > 0 and host.node and host.restored >= 0 and host.checkpoints >= 0
+            assert host.rss_bytes is None or host.rss_bytes > 0
+        world.runtime.remove_agent("c")
+        assert sum(h.agents for h in world.runtime.hosts()) == len(ids) - 1
+
 
 class TestExecution:
     def test_a_job_counts_in_the_load_while_it_runs_and_is_learnt_from(self, world: World) -> None:

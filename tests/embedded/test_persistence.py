@@ -18,7 +18,7 @@ def test_holons_edges_incidents_and_ledger_survive_a_restart(tmp_path: Path) -> 
     memory.remember([*facts, topic], [Edge(topic.uuid, "CONTAINS", f.uuid) for f in facts])
     incident = first.incidents.create("agent-1", "organ-1", 0.93, {"task_id": "t1"},
                                       {"code": "E_TIMEOUT"}, {"h": [0.1, 0.2]})
-    first.organism.create_organ("organ-1", "cognitive")
+    first.tier0.create_organ("organ-1", "cognitive")
     first.energy.snapshot()
     ledger_before = first.energy.transactions(limit=500)
     del first

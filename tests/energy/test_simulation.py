@@ -97,7 +97,7 @@ def test_a_run_drives_the_real_organism_end_to_end() -> None:
     assert terms.pair < 0.0
     assert terms.hyper < 0.0
     # Agents learnt: skills and consumption estimates per type.
-    agents = services.organism.agents()
+    agents = services.tier0.agents()
     assert sum(a.tasks_processed for a in agents) >= len(done)
     assert any(a.consumption_ewma for a in agents)
     # The control loops ran on simulated time: snapshots and role evolution reached the ledger.

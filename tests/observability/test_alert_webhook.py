@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar.testing import TestClient
 
 from adapters.memory.clock import FakeClock
-from application.organism import AgentSpec
+from application.tier0 import AgentSpec
 from domain.config import DomainConfig
 from entrypoints.api import create_app
 from entrypoints.bootstrap import build_services, in_memory_adapters
@@ -31,8 +31,8 @@ PAYLOAD = {
 def test_a_sample_payload_runs_its_response_once_even_when_delivered_twice() -> None:
     clock = FakeClock()
     services = build_services(in_memory_adapters(clock=clock), DomainConfig())
-    services.organism.create_organ("ops", "utility")
-    services.organism.create_agents([AgentSpec("ops", "a1")])
+    services.tier0.create_organ("ops", "utility")
+    services.tier0.create_agents([AgentSpec("ops", "a1")])
     services.budgets.set_budget("organ", "ops", 100.0)
     with TestClient(create_app(services)) as client:
         first = client.post("/api/v1/alerts", json=PAYLOAD)
@@ -67,8 +67,8 @@ def test_resolved_and_unknown_responses_are_audited_without_running_anything() -
 def test_role_evolution_response_runs_the_slow_loop_now() -> None:
     clock = FakeClock()
     services = build_services(in_memory_adapters(clock=clock), DomainConfig())
-    services.organism.create_organ("ops", "utility")
-    services.organism.create_agents([AgentSpec("ops", "a1")])
+    services.tier0.create_organ("ops", "utility")
+    services.tier0.create_agents([AgentSpec("ops", "a1")])
     payload = {**PAYLOAD, "alerts": [{**PAYLOAD["alerts"][0], "fingerprint": "e1",
                                       "labels": {"alertname": "SeedCoreEnergyRising",
                                                  "response": "run_role_evolution"}}]}

@@ -32,8 +32,8 @@ from adapters.ray.checkpoints import ActorCheckpointStore
 from adapters.ray.runtime import RayRuntime
 from application.execution import TaskExecutor
 from application.memory import FactRead
-from application.organism import AgentSpec
 from application.services import Services
+from application.tier0 import AgentSpec
 from domain.config import DomainConfig
 from domain.task import Task
 from entrypoints.bootstrap import build_services, in_memory_adapters
@@ -206,9 +206,9 @@ def test_a_knowledge_task_runs_in_an_actor_over_the_shared_stores(
 
 
 def _knowledge_through_the_actors(services: Services, prefix: str) -> None:
-    organism, memory = services.organism, services.memory
-    organism.create_organ("organ-a", "cognitive")
-    organism.create_agents([AgentSpec("organ-a", "agent-B")])
+    tier0, organism, memory = services.tier0, services.organism, services.memory
+    tier0.create_organ("organ-a", "cognitive")
+    tier0.create_agents([AgentSpec("organ-a", "agent-B")])
     content, fact_x = scenario_1.CONTENT, scenario_1.FACT_X
     memory.remember([memory.make_holon(content, "fact", {"name": "fact_X"}, holon_id=fact_x)])
     working = memory.working
@@ -228,7 +228,7 @@ def _knowledge_through_the_actors(services: Services, prefix: str) -> None:
     warm = organism.submit(knowledge())
     assert warm.success and "mlt_read" not in warm.memory_events
     assert working.stats("organ:organ-a").hits == hits + 1
-    assert organism.heartbeat("agent-B").state.tasks_processed == 2
+    assert tier0.heartbeat("agent-B").state.tasks_processed == 2
 
 
 def _drop_keys(url: str, prefix: str) -> None:

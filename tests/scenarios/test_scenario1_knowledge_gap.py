@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from application.organism import AgentSpec
+from application.tier0 import AgentSpec
 from domain.holon import Edge
 from domain.task import Task
 from tests.scenarios.world import SCENARIO_TTL_S, World
@@ -27,10 +27,10 @@ def knowledge(agent_id: str, fact: str = FACT_X) -> Task:
 
 def test_scenario_1(world: World) -> None:
     services = world.services
-    organism, memory = services.organism, services.memory
-    organism.create_organ("organ-a", "cognitive")
-    organism.create_organ("organ-b", "cognitive")
-    organism.create_agents([AgentSpec("organ-a", "agent-B"), AgentSpec("organ-a", "agent-B2"),
+    tier0, organism, memory = services.tier0, services.organism, services.memory
+    tier0.create_organ("organ-a", "cognitive")
+    tier0.create_organ("organ-b", "cognitive")
+    tier0.create_agents([AgentSpec("organ-a", "agent-B"), AgentSpec("organ-a", "agent-B2"),
                             AgentSpec("organ-b", "agent-C")])
 
     seed(world)
@@ -69,7 +69,7 @@ def test_scenario_1(world: World) -> None:
     # 4. Expiry: after the TTL, with the row restored, the next run misses and reads Mlt.
     seed(world)
     world.advance(SCENARIO_TTL_S + 0.5)
-    services.organism.collect_heartbeats()
+    services.tier0.collect_heartbeats()
     assert working.ttl(organ_a, FACT_X) is None
     misses, lookups = working.stats(organ_a).misses, memory.mlt_lookups
     assert organism.submit(knowledge("agent-B")).success

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from application.errors import InvalidInput
-from application.organism import AgentSpec
+from application.tier0 import AgentSpec
 from domain.task import Task
 from tests.scenarios.world import World
 
@@ -28,11 +28,11 @@ def launch(url: str, risk: float | None = None) -> Task:
 
 def test_scenario_2(world: World, refused_url: str) -> None:
     services = world.services
-    organism, incidents = services.organism, services.incidents
-    organism.create_organ("ops", "actuator")
-    organism.create_agents([AgentSpec("ops", AGENT)])
-    h_before = organism.agent(AGENT).h.copy()
-    logged_before = organism.heartbeat(AGENT).state.salient_events_logged
+    tier0, organism, incidents = services.tier0, services.organism, services.incidents
+    tier0.create_organ("ops", "actuator")
+    tier0.create_agents([AgentSpec("ops", AGENT)])
+    h_before = tier0.agent(AGENT).h.copy()
+    logged_before = tier0.heartbeat(AGENT).state.salient_events_logged
 
     # 1. A real failing operation (connection refused) at risk 0.9.
     n0 = incidents.count()
@@ -70,7 +70,7 @@ def test_scenario_2(world: World, refused_url: str) -> None:
         assert incidents.count() == count + expected
 
     # 5. The heartbeat counts the salient events (step 1 and the 0.7 run).
-    assert organism.heartbeat(AGENT).state.salient_events_logged == logged_before + 2
+    assert tier0.heartbeat(AGENT).state.salient_events_logged == logged_before + 2
 
     # 6. With the store down the task still returns, and nothing partial appears later.
     count = incidents.count()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 
-from application.organism import AgentSpec
+from application.tier0 import AgentSpec
 from domain.holon import Edge
 from domain.task import Task
 from tests.scenarios.world import World
@@ -22,12 +22,12 @@ def look_up(world: World, agent_id: str, fact: str = FACT_Y) -> str | None:
 
 
 def make_agents(world: World, prefix: str, count: int) -> list[str]:
-    organism = world.services.organism
+    tier0 = world.services.tier0
     ids = []
     for k in range(count):
-        organism.create_organ(f"{prefix}-organ-{k}", "utility")
+        tier0.create_organ(f"{prefix}-organ-{k}", "utility")
         ids.append(f"{prefix}-agent-{k}")
-    organism.create_agents([AgentSpec(f"{prefix}-organ-{k}", a) for k, a in enumerate(ids)])
+    tier0.create_agents([AgentSpec(f"{prefix}-organ-{k}", a) for k, a in enumerate(ids)])
     return ids
 
 
@@ -80,8 +80,8 @@ def test_scenario_3(world: World) -> None:
 
     def create(k: int) -> None:
         try:
-            world.services.organism.ensure_organ("crowd", "utility")
-            world.services.organism.create_agents([AgentSpec("crowd", f"crowd-{k}")])
+            world.services.tier0.ensure_organ("crowd", "utility")
+            world.services.tier0.create_agents([AgentSpec("crowd", f"crowd-{k}")])
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -91,5 +91,5 @@ def test_scenario_3(world: World) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert len(world.services.organism.agents("crowd")) == 20
-    assert [o.organ_id for o in world.services.organism.organs()].count("crowd") == 1
+    assert len(world.services.tier0.agents("crowd")) == 20
+    assert [o.organ_id for o in world.services.tier0.organs()].count("crowd") == 1
