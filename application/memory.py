@@ -128,7 +128,8 @@ class MemoryService:
 
     @property
     def mlt_lookups(self) -> int:
-        """Exact Mlt lookups the read path made in this process."""
+        """Exact Mlt lookups the read path made here and, counted by
+        :meth:`count_reads_elsewhere`, in the processes that ran this process's tasks."""
         return self._counters.mlt_lookups
 
     @property
@@ -139,6 +140,15 @@ class MemoryService:
     @property
     def degraded_reads(self) -> int:
         return self._counters.degraded_reads
+
+    def count_reads_elsewhere(self, memory_events: Mapping[str, int]) -> None:
+        """Count the Mlt lookups a task made in another process (an organ actor runs the read
+        path with a memory service of its own), so that this process's figures are the
+        organism's. Hit and miss counts need nothing: the shared working memory keeps them."""
+        lookups = memory_events.get(Op.MLT_READ.value, 0)
+        if lookups:
+            with self._counters.lock:
+                self._counters.mlt_lookups += lookups
 
     def _mlt_get(self, fact_id: str, for_promotion: bool = False) -> Holon | None:
         with self._counters.lock:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from application.alerts import AlertEvent, AlertResponder
@@ -39,6 +39,21 @@ class Services:
     config: DomainConfig
     lock: LeaseLock
     alerts: AlertResponder | None = None
+    #: What the composition root asks to run when the process stops (e.g. leaving Ray).
+    on_close: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Run every ``on_close`` hook once, the last registered first; a failing hook does
+        not keep the others from running, and the first failure is raised at the end."""
+        hooks, self.on_close = self.on_close[::-1], []
+        failures: list[Exception] = []
+        for hook in hooks:
+            try:
+                hook()
+            except Exception as error:
+                failures.append(error)
+        if failures:
+            raise failures[0]
 
 
 def control_loops(services: Services) -> list[ControlLoop]:

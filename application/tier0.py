@@ -135,11 +135,11 @@ class Tier0Manager:
                     new_agent(agent_id, organ.organ_id, organ.organ_type, self._embedder.dim,
                               now, self.config.learning, spec.capacity)
                 )
-            self._runtime.add_agents(states)
+            placed = self._runtime.add_agents(states)
             for state in states:
                 pop.agents[state.agent_id] = state
                 pop.heartbeat_at[state.agent_id] = now
-                pop.hosts[state.agent_id] = UNPLACED
+                pop.hosts[state.agent_id] = placed.get(state.agent_id, UNPLACED)
             return states
 
     def agents(self, organ_id: str | None = None) -> list[AgentState]:
@@ -173,14 +173,15 @@ class Tier0Manager:
     # -- placement ---------------------------------------------------------------------------
 
     def host_of(self, agent_id: str) -> str:
-        """The host that ran the agent's latest heartbeat (``unplaced`` before the first)."""
+        """The host the runtime placed the agent on, as its latest heartbeat confirmed."""
         with self.population.lock:
             if agent_id not in self.population.agents:
                 raise NotFound("agent", agent_id)
             return self.population.hosts.get(agent_id, UNPLACED)
 
     def placement(self) -> dict[str, list[str]]:
-        """Host -> the ids of the agents it runs, as the latest heartbeats reported."""
+        """Host -> the ids of the agents it runs, as placed and as the latest heartbeats
+        reported."""
         placed: dict[str, list[str]] = {}
         with self.population.lock:
             for agent_id in sorted(self.population.agents):

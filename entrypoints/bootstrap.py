@@ -49,7 +49,7 @@ from application.ports.working_memory import WorkingMemory
 from application.services import Services, alert_responder
 from application.tier0 import Tier0Manager
 from domain.config import DomainConfig, MemoryPolicy
-from entrypoints.settings import Profile, Settings, SettingsError
+from entrypoints.settings import Profile, RuntimeKind, Settings, SettingsError
 
 __all__ = [
     "Adapters",
@@ -233,8 +233,10 @@ def full_adapters(settings: Settings, config: DomainConfig) -> Adapters:
 
 
 def bootstrap(settings: Settings, registry: CollectorRegistry | None = None) -> Services:
-    """Build the services the settings ask for (the embedded profile by default). With a
-    Prometheus ``registry``, events are counted into it."""
+    """Build the services the settings ask for: the embedded profile and the Ray runtime by
+    default (``SEEDCORE_RUNTIME=inprocess`` keeps agents in this process). With a Prometheus
+    ``registry``, events are counted into it. Call ``services.close()`` when done: it leaves
+    Ray (removing the actors of a private one)."""
     config = domain_config(settings)
     if settings.profile is Profile.FULL:
         adapters = full_adapters(settings, config)
@@ -242,4 +244,19 @@ def bootstrap(settings: Settings, registry: CollectorRegistry | None = None) -> 
         adapters = embedded_adapters(settings, config)
     if registry is not None:
         adapters.metrics = PrometheusMetrics(registry)
-    return build_services(adapters, config, seed=settings.seed)
+    if settings.runtime is not RuntimeKind.RAY:
+        return build_services(adapters, config, seed=settings.seed)
+    from entrypoints.ray_runtime import use_ray
+
+    wiring = use_ray(settings, config)
+    adapters.runtime = wiring.runtime
+    if wiring.working is not None and wiring.queue is not None:
+        adapters.working, adapters.queue = wiring.working, wiring.queue
+    try:
+        services = build_services(adapters, config, seed=settings.seed)
+    except BaseException:
+        wiring.stop()
+        raise
+    wiring.bind(services)
+    services.on_close.append(wiring.stop)
+    return services

@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from application.errors import BackendUnavailable
 from entrypoints.logs import configure_logging
 from entrypoints.settings import Settings, SettingsError
 
@@ -103,8 +104,11 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     registry = CollectorRegistry()
-    serve(bootstrap(settings, registry), settings.host, settings.port, registry,
-          with_loops=not args.no_loops)
+    services = bootstrap(settings, registry)
+    try:
+        serve(services, settings.host, settings.port, registry, with_loops=not args.no_loops)
+    finally:
+        services.close()
     return 0
 
 
@@ -119,21 +123,24 @@ def _worker(args: argparse.Namespace) -> int:
     settings = _settings(args)
     registry = CollectorRegistry()
     services = bootstrap(settings, registry)
-    register_collectors(registry, services, default_readiness(services, None))
     try:
-        server, thread = start_http_server(settings.metrics_port, settings.host,
-                                           registry=registry)
-    except OSError as error:
-        print(f"seedcore: cannot serve metrics on {settings.host}:{settings.metrics_port}: "
-              f"{error.strerror} (set SEEDCORE_METRICS_PORT)", file=sys.stderr)
-        return 1
-    worker = Worker(services, services.lock, settings.worker_id or default_owner())
-    worker.install_signal_handlers()
-    try:
-        worker.run()
+        register_collectors(registry, services, default_readiness(services, None))
+        try:
+            server, thread = start_http_server(settings.metrics_port, settings.host,
+                                               registry=registry)
+        except OSError as error:
+            print(f"seedcore: cannot serve metrics on {settings.host}:{settings.metrics_port}: "
+                  f"{error.strerror} (set SEEDCORE_METRICS_PORT)", file=sys.stderr)
+            return 1
+        worker = Worker(services, services.lock, settings.worker_id or default_owner())
+        worker.install_signal_handlers()
+        try:
+            worker.run()
+        finally:
+            server.shutdown()
+            thread.join(timeout=5)
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
+        services.close()
     return 0
 
 
@@ -270,6 +277,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"seedcore: {error}", file=sys.stderr)
         return 2
+    except BackendUnavailable as error:  # e.g. a backend down at start-up, Ray not joinable
+        print(f"seedcore: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("seedcore: interrupted", file=sys.stderr)
         return 130

@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["Profile", "Settings", "SettingsError"]
+__all__ = ["Profile", "RuntimeKind", "Settings", "SettingsError"]
 
 PREFIX = "SEEDCORE_"
 
@@ -33,6 +33,14 @@ def _redact_url(url: str) -> str:
         return url
     netloc = f"{parts.username}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+class RuntimeKind(StrEnum):
+    """Where agents run: organ actors on Ray (the default), or this process (tests, embedding
+    the organism in another service)."""
+
+    RAY = "ray"
+    INPROCESS = "inprocess"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +64,10 @@ class Settings:
     neo4j_dialect: str = "neo4j"
     mysql_url: str = field(default="mysql://seedcore:seedcore@127.0.0.1:3306/seedcore", repr=False)
     selection_weights: str = ""
-    ray_address: str = ""
+    runtime: RuntimeKind = RuntimeKind.RAY
+    ray_address: str = ""  # empty: RAY_ADDRESS if set, else a private Ray for this process
+    ray_namespace: str = "seedcore"
+    agents_per_actor: int = 1000
     worker_id: str = ""
 
     @staticmethod
@@ -87,6 +98,10 @@ class Settings:
         for name in ("port", "metrics_port"):
             if not 1 <= getattr(self, name) <= 65535:
                 raise SettingsError(f"SEEDCORE_{name.upper()} must be within [1, 65535]")
+        if self.agents_per_actor < 1:
+            raise SettingsError("SEEDCORE_AGENTS_PER_ACTOR must be at least 1")
+        if not self.ray_namespace.replace("-", "").replace("_", "").isalnum():
+            raise SettingsError("SEEDCORE_RAY_NAMESPACE may hold letters, digits, - and _ only")
         if self.embedding_dim < 8:
             raise SettingsError("SEEDCORE_EMBEDDING_DIM must be at least 8")
 
@@ -114,6 +129,8 @@ def _convert(name: str, raw: str, kind: object) -> object:
             return Path(text)
         if kind in ("Profile", Profile):
             return Profile(text)
+        if kind in ("RuntimeKind", RuntimeKind):
+            return RuntimeKind(text)
     except ValueError:
         raise SettingsError(f"{name}={raw!r} is not a valid value") from None
     return text

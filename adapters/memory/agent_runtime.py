@@ -58,7 +58,7 @@ class InProcessRuntime:
         self._lock = threading.Lock()
         self._agents: dict[str, _Hosted] = {}
 
-    def add_agents(self, agents: Sequence[AgentState]) -> None:
+    def add_agents(self, agents: Sequence[AgentState]) -> dict[str, str]:
         given = Counter(agent.agent_id for agent in agents)
         with self._lock:
             taken = sorted(i for i, n in given.items() if n > 1 or i in self._agents)
@@ -67,6 +67,7 @@ class InProcessRuntime:
             now = self._clock.monotonic()
             for agent in agents:
                 self._agents[agent.agent_id] = _Hosted(agent, now)
+        return {agent.agent_id: self._host for agent in agents}
 
     def remove_agent(self, agent_id: str) -> AgentState:
         with self._lock:

@@ -14,13 +14,19 @@ connect lazily, in the process that uses them.
   agent, each state pickled with :mod:`pickle`): for a deployment. Only this application
   writes these keys, which is what makes unpickling them safe; never point it at a Redis that
   others can write.
+- :class:`SqliteCheckpointStore` keeps them in a SQLite file (a row per agent, the state
+  pickled likewise): the embedded profile's store, which outlives the whole cluster. The same
+  caution holds: only this application may write the file.
 """
 
 from __future__ import annotations
 
 import pickle
+import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any, Protocol
 
 from application.errors import BackendUnavailable
@@ -34,9 +40,16 @@ except ImportError as missing:  # pragma: no cover - ray is a dependency of the 
         "adapters.ray needs Ray: install it with `pip install 'ray>=2.40'`"
     ) from missing
 
-__all__ = ["ActorCheckpointStore", "CheckpointStore", "RedisCheckpointStore"]
+__all__ = [
+    "ActorCheckpointStore",
+    "CheckpointStore",
+    "RedisCheckpointStore",
+    "SqliteCheckpointStore",
+]
 
 _TIMEOUT_S = 30.0
+#: How long a SQLite write waits for another process's to end before giving up.
+_SQLITE_BUSY_TIMEOUT_S = 10.0
 
 
 class CheckpointStore(Protocol):
@@ -209,6 +222,104 @@ class RedisCheckpointStore:
 
                 self._client = RedisClient(self.url)
             return self._client
+
+
+class SqliteCheckpointStore:
+    """Checkpoints in a SQLite file: table ``agent_checkpoints`` (actor, agent id -> pickled
+    state); a save is one transaction of upserts and deletes. Many processes use the file at
+    once (organ actors, the API): WAL lets readers run beside the one writer, and a writer
+    waits up to 10 s for another's. Each process opens its own connection on first use,
+    shared by its threads under a lock. The file's directory is created when missing."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._conn: sqlite3.Connection | None = None  # opened on first use, per process
+        self._lock = threading.Lock()
+
+    def __reduce__(self) -> tuple[type[SqliteCheckpointStore], tuple[Path]]:
+        return SqliteCheckpointStore, (self.path,)  # the path, not the connection
+
+    def save(
+        self, actor_name: str, states: Sequence[AgentState], removed: Sequence[str] = ()
+    ) -> None:
+        blobs = _blobs(states)
+        if not blobs and not removed:
+            return
+        with self._session(write=True) as conn:
+            conn.executemany(
+                "INSERT INTO agent_checkpoints (actor, agent_id, state) VALUES (?, ?, ?)"
+                " ON CONFLICT (actor, agent_id) DO UPDATE SET state = excluded.state",
+                [(actor_name, agent_id, blob) for agent_id, blob in blobs.items()],
+            )
+            conn.executemany(  # after the upserts: an id both saved and removed is removed
+                "DELETE FROM agent_checkpoints WHERE actor = ? AND agent_id = ?",
+                [(actor_name, agent_id) for agent_id in removed],
+            )
+
+    def load(self, actor_name: str) -> list[AgentState]:
+        with self._session(write=False) as conn:
+            rows = conn.execute(
+                "SELECT agent_id, state FROM agent_checkpoints WHERE actor = ?", (actor_name,)
+            ).fetchall()
+        return _states({str(agent_id): bytes(state) for agent_id, state in rows})
+
+    def delete(self, actor_name: str) -> None:
+        with self._session(write=True) as conn:
+            conn.execute("DELETE FROM agent_checkpoints WHERE actor = ?", (actor_name,))
+
+    def close(self) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    @contextmanager
+    def _session(self, write: bool) -> Iterator[sqlite3.Connection]:
+        """This process's connection, inside one transaction when ``write`` (a read is one
+        statement, atomic as it is); SQLite's errors become ``BackendUnavailable``."""
+        with self._lock:
+            try:
+                conn = self._connected()
+                if write:
+                    conn.execute("BEGIN IMMEDIATE")
+            except (sqlite3.Error, OSError) as error:
+                raise _sqlite_unavailable(error) from None
+            try:
+                yield conn
+                if write:
+                    conn.execute("COMMIT")
+            except BaseException as failure:
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):  # the original error is the one to report
+                        conn.execute("ROLLBACK")
+                if isinstance(failure, sqlite3.Error):
+                    raise _sqlite_unavailable(failure) from None
+                raise
+
+    def _connected(self) -> sqlite3.Connection:
+        """This process's connection, opened (and the table created) on first use; call it
+        with the lock held."""
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), timeout=_SQLITE_BUSY_TIMEOUT_S,
+                                   isolation_level=None, check_same_thread=False)
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS agent_checkpoints (actor TEXT NOT NULL,"
+                    " agent_id TEXT NOT NULL, state BLOB NOT NULL,"
+                    " PRIMARY KEY (actor, agent_id))"
+                )
+            except sqlite3.Error:
+                conn.close()
+                raise
+            self._conn = conn
+        return self._conn
+
+
+def _sqlite_unavailable(error: Exception) -> BackendUnavailable:
+    return BackendUnavailable("checkpoints", f"{type(error).__name__}: {error}")
 
 
 def _blobs(states: Sequence[AgentState]) -> dict[str, bytes]:

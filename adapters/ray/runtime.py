@@ -314,6 +314,8 @@ class RayRuntime:
     ``clock_factory`` its clock (the system clock by default). ``detached`` actors outlive this
     process (for a cluster that several processes share); otherwise they end with it.
     ``checkpoint_store`` defaults to an :class:`ActorCheckpointStore` in the namespace.
+    ``on_execution`` sees every execution that came back from an actor, in this process (the
+    composition root counts the actors' memory reads with it).
     :meth:`close` removes every actor of the namespace and their checkpoints.
     """
 
@@ -334,6 +336,7 @@ class RayRuntime:
         batch_linger_s: float = 0.02,
         call_timeout_s: float = 120.0,
         control_timeout_s: float = 30.0,
+        on_execution: Callable[[Execution], None] | None = None,
     ) -> None:
         if agents_per_actor < 1:
             raise ValueError("agents_per_actor must be at least 1")
@@ -361,6 +364,7 @@ class RayRuntime:
         self.batch_linger_s = batch_linger_s
         self.call_timeout_s = call_timeout_s
         self._control_timeout_s = control_timeout_s
+        self._on_execution = on_execution
         self._lock = threading.Lock()
         self._handles: dict[str, Any] = {}
         self._batchers: dict[str, _Batcher] = {}
@@ -369,9 +373,9 @@ class RayRuntime:
 
     # -- the port ------------------------------------------------------------------------
 
-    def add_agents(self, agents: Sequence[AgentState]) -> None:
+    def add_agents(self, agents: Sequence[AgentState]) -> dict[str, str]:
         if not agents:
-            return
+            return {}
         # Shard 0 of each organ is where the directory places first: start those actors now,
         # while it decides (if shard 0 exists this only fetches its handle).
         for organ_id in {a.organ_id for a in agents}:
@@ -402,6 +406,7 @@ class RayRuntime:
             raise self._port_error(failures[0], "adding agents")
         with self._lock:
             self._where.update(placed)
+        return {agent_id: self._key(name) for agent_id, name in placed.items()}
 
     def remove_agent(self, agent_id: str) -> AgentState:
         state: AgentState = self._call(agent_id, "remove_agent")
@@ -454,6 +459,8 @@ class RayRuntime:
             sent_at = time.time()
             answer = self._batcher(name).run(agent_id, job)
             if isinstance(answer, Execution):
+                if self._on_execution is not None:
+                    self._on_execution(answer)
                 return answer
             if isinstance(answer, RemoteFailure):
                 error = answer.rebuild()

@@ -33,7 +33,10 @@ class SqliteHolonStore:
 
     Embeddings are stored as float32 (what pgvector stores too). Search is exact: the whole
     matrix is kept in memory and rebuilt after a write, which suits the embedded profile's
-    sizes (100,000 holons of 384 dimensions take about 150 MB)."""
+    sizes (100,000 holons of 384 dimensions take about 150 MB). Other processes write the same
+    file (organ actors, the worker), so the cache also remembers SQLite's ``data_version``,
+    which moves when another connection commits (to any table, hence rebuilds that were not
+    needed, the price of never serving a stale matrix)."""
 
     def __init__(self, db: SqliteDatabase, dim: int) -> None:
         self._db = db
@@ -43,6 +46,7 @@ class SqliteHolonStore:
         self._kinds: npt.NDArray[np.object_] = np.empty(0, dtype=object)
         self._metas: list[dict[str, object]] = []
         self._matrix: FloatArray | None = None
+        self._data_version: int | None = None  # of the connection, when the matrix was read
 
     def upsert(self, holons: Sequence[Holon]) -> None:
         for holon in holons:
@@ -136,17 +140,21 @@ class SqliteHolonStore:
     def _cache(
         self,
     ) -> tuple[list[str], npt.NDArray[np.object_], list[dict[str, object]], FloatArray]:
-        if self._matrix is None:
-            with self._db.reading() as conn:
-                rows = conn.execute(
-                    "SELECT uuid, kind, meta, embedding FROM holons ORDER BY uuid"
-                ).fetchall()
-            self._ids = [str(r[0]) for r in rows]
-            self._kinds = np.array([r[1] for r in rows], dtype=object)
-            self._metas = [json.loads(r[2]) for r in rows]
-            matrix = np.zeros((len(rows), self.dim))
-            for i, row in enumerate(rows):
-                matrix[i] = np.frombuffer(row[3], dtype=np.float32)
-            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-            self._matrix = np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+        with self._db.reading() as conn:
+            # Read before the rows: a commit in between makes the next search rebuild again.
+            version = int(conn.execute("PRAGMA data_version").fetchone()[0])
+            if self._matrix is not None and version == self._data_version:
+                return self._ids, self._kinds, self._metas, self._matrix
+            rows = conn.execute(
+                "SELECT uuid, kind, meta, embedding FROM holons ORDER BY uuid"
+            ).fetchall()
+        self._data_version = version
+        self._ids = [str(r[0]) for r in rows]
+        self._kinds = np.array([r[1] for r in rows], dtype=object)
+        self._metas = [json.loads(r[2]) for r in rows]
+        matrix = np.zeros((len(rows), self.dim))
+        for i, row in enumerate(rows):
+            matrix[i] = np.frombuffer(row[3], dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        self._matrix = np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
         return self._ids, self._kinds, self._metas, self._matrix

@@ -33,8 +33,9 @@ class AgentRuntime(Protocol):
     """Hosts many agents; every method is safe to call from several threads at once.
     Unknown agent ids raise ``application.errors.NotFound``."""
 
-    def add_agents(self, agents: Sequence[AgentState]) -> None:
-        """Host new agents, all or none; an id already hosted raises ``Conflict``."""
+    def add_agents(self, agents: Sequence[AgentState]) -> dict[str, str]:
+        """Host new agents, all or none; an id already hosted raises ``Conflict``. Returns
+        each agent's host (the name its heartbeats will carry)."""
         ...
 
     def remove_agent(self, agent_id: str) -> AgentState:

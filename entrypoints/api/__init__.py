@@ -29,6 +29,7 @@ from entrypoints.api.metrics import metrics_handlers
 from entrypoints.api.openapi import tidy
 from entrypoints.api.organs import OrganController
 from entrypoints.api.problems import exception_handlers
+from entrypoints.api.runtime import RuntimeController
 from entrypoints.api.tasks import TaskController
 
 __all__ = ["API_PREFIX", "create_app"]
@@ -65,6 +66,7 @@ def create_app(
         path=API_PREFIX,
         route_handlers=[
             OrganController,
+            RuntimeController,
             AgentController,
             TaskController,
             EnergyController,

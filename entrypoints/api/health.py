@@ -54,6 +54,7 @@ def default_readiness(services: Services, ledger: LedgerStore | None) -> Readine
         "consolidation_queue": memory.queue.size,
         "ledger": (ledger.ping if ledger is not None
                    else lambda: services.energy.balance(Scope.CLUSTER, "cluster")),
+        "runtime": services.tier0.hosts,  # every host of the agents answers
     }
 
     def readiness() -> dict[str, str]:

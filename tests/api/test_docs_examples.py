@@ -21,7 +21,7 @@ from litestar.testing import TestClient
 
 from entrypoints.api import create_app
 from entrypoints.bootstrap import bootstrap
-from entrypoints.settings import Settings
+from entrypoints.settings import RuntimeKind, Settings
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 BASE = "http://127.0.0.1:8000"
@@ -95,7 +95,7 @@ def test_the_docs_hold_examples_for_every_resource() -> None:
 
 
 def test_every_example_answers_2xx(tmp_path: Path) -> None:
-    services = bootstrap(Settings(data_dir=tmp_path))
+    services = bootstrap(Settings(data_dir=tmp_path, runtime=RuntimeKind.INPROCESS))
     variables: dict[str, str] = {}
     seen: list[tuple[str, str, int]] = []
     with TestClient(app=create_app(services)) as client:

@@ -13,7 +13,7 @@ from entrypoints.api import create_app
 from tests.api.conftest import API, Api
 
 BACKENDS = {"working_memory", "holon_store", "graph", "incident_store", "consolidation_queue",
-            "ledger"}
+            "ledger", "runtime"}
 
 
 @pytest.mark.parametrize("prefix", ["", API])

@@ -65,6 +65,7 @@ def test_resources_are_all_there(document: dict[str, Any]) -> None:
         ("POST", f"{API}/incidents"), ("GET", f"{API}/incidents"),
         ("GET", f"{API}/incidents/{{incident_id}}"), ("GET", f"{API}/incidents/stats"),
         ("POST", f"{API}/alerts"), ("GET", f"{API}/alerts/audit"),
+        ("GET", f"{API}/runtime/hosts"),
         ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
         ("GET", f"{API}/healthz"), ("GET", f"{API}/readyz"), ("GET", f"{API}/metrics"),
     }

@@ -101,3 +101,14 @@ def test_deleting_a_busy_agent_is_a_conflict(api: Api) -> None:
     api.agents("o1", "a1")
     api.services.tier0.population.in_flight["a1"] = 1
     assert_problem(api.client.delete(f"{API}/agents/a1"), 409)
+
+
+def test_runtime_hosts_account_for_every_agent(api: Api) -> None:
+    api.organ("o1")
+    api.agents("o1", "a1", "a2", "a3")
+    body = api.client.get(f"{API}/runtime/hosts").json()
+    assert body["agents"] == 3
+    (host,) = body["hosts"]
+    assert host["name"] == "inprocess" and host["agents"] == 3 and host["pid"] > 0
+    beat = api.client.get(f"{API}/agents/a1/heartbeat").json()
+    assert beat["host"] == "inprocess"

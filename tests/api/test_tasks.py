@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from adapters.memory.operations import ScriptedOperations
-from application.errors import OperationFailed
+from application.errors import OperationFailed, TaskInterrupted
+from application.execution import Execution, Job
 from tests.api.conftest import API, Api, assert_problem, start_api
 
 
@@ -140,3 +141,28 @@ def test_no_eligible_agent_is_a_409(api: Api) -> None:
     body = assert_problem(api.client.post(f"{API}/tasks", json={"type": "general"}), 409,
                           "no_eligible_agent")
     assert "agent" in body["detail"]
+
+
+def test_a_task_whose_host_died_is_a_retriable_503_and_may_be_submitted_again(
+    ready: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = ready.services.runtime
+    real_execute = runtime.execute
+
+    def host_died(agent_id: str, job: Job) -> Execution:
+        raise TaskInterrupted("runtime", job.task.task_id, "organ actor 'organ:o1:0' failed")
+
+    monkeypatch.setattr(runtime, "execute", host_died)
+    body = {"task_id": str(uuid.uuid4()), "type": "general", "agent_hint": "a1"}
+    headers = {"Idempotency-Key": "retry-me-1"}
+    response = ready.client.post(f"{API}/tasks", json=body, headers=headers)
+    problem = assert_problem(response, 503, "task_interrupted")
+    assert problem["backend"] == "runtime" and body["task_id"] in problem["detail"]
+    assert response.headers["retry-after"] == "1"
+    assert_problem(ready.client.get(f"{API}/tasks/{body['task_id']}"), 404, "not_found")
+
+    # Nothing was recorded: the same task, with the same key, runs when submitted again.
+    monkeypatch.setattr(runtime, "execute", real_execute)
+    again = ready.client.post(f"{API}/tasks", json=body, headers=headers)
+    assert again.status_code == 201, again.text
+    assert again.json()["task_id"] == body["task_id"] and again.json()["success"] is True

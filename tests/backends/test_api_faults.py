@@ -66,7 +66,8 @@ class _Down:
 
 @pytest.fixture(scope="module")
 def services() -> Services:
-    env = {**_backend_env(), "SEEDCORE_PROFILE": "full", "SEEDCORE_MW_TTL_S": "600"}
+    env = {**_backend_env(), "SEEDCORE_PROFILE": "full", "SEEDCORE_MW_TTL_S": "600",
+           "SEEDCORE_RUNTIME": "inprocess"}  # the backends are under test, not the runtime
     return bootstrap(Settings.from_env(env))
 
 

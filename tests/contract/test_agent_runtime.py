@@ -177,12 +177,15 @@ class TestHosting:
         self, world: World
     ) -> None:
         ids = ["a", "b", "c", "d", "e"]
-        world.runtime.add_agents([world.agent(i, f"organ-{k % 2}") for k, i in enumerate(ids)])
+        placed = world.runtime.add_agents(
+            [world.agent(i, f"organ-{k % 2}") for k, i in enumerate(ids)]
+        )
         hosts = world.runtime.hosts()
         names = [h.name for h in hosts]
         assert names == sorted(set(names))
         assert sum(h.agents for h in hosts) == len(ids)
-        assert {beat.host for beat in world.runtime.heartbeats()} <= set(names)
+        assert sorted(placed) == ids and set(placed.values()) <= set(names)
+        assert {beat.state.agent_id: beat.host for beat in world.runtime.heartbeats()} == placed
         for host in hosts:
             assert host.pid > 0 and host.node and host.restored >= 0 and host.checkpoints >= 0
             assert host.rss_bytes is None or host.rss_bytes > 0

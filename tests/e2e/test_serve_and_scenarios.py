@@ -63,6 +63,31 @@ def test_scenario_command_passes_against_a_live_server(server: str, number: int)
     assert f"Scenario {number}: " in result.stdout and " 0 failed" in result.stdout
 
 
+def test_the_default_runtime_hosts_the_agents_in_organ_actors(server: str) -> None:
+    """``seedcore serve`` with no setting runs its agents on Ray: one actor per organ."""
+    def get(path: str) -> dict[str, object]:
+        with urllib.request.urlopen(f"{server}{path}", timeout=30) as response:
+            return dict(json.loads(response.read()))
+
+    post = urllib.request.Request(
+        f"{server}/api/v1/organs", method="POST", headers={"Content-Type": "application/json"},
+        data=json.dumps({"organ_id": "e2e-ray", "organ_type": "utility"}).encode())
+    urllib.request.urlopen(post, timeout=30).close()
+    post = urllib.request.Request(
+        f"{server}/api/v1/agents", method="POST", headers={"Content-Type": "application/json"},
+        data=json.dumps({"agents": [{"organ_id": "e2e-ray", "agent_id": f"e2e-{k}"}
+                                    for k in range(3)]}).encode())
+    urllib.request.urlopen(post, timeout=30).close()
+    hosts = get("/api/v1/runtime/hosts")["hosts"]
+    assert isinstance(hosts, list)
+    (actor,) = [h for h in hosts if h["name"] == "seedcore/organ:e2e-ray:0"]
+    assert actor["agents"] == 3 and actor["pid"] != 0
+    assert get("/readyz")["backends"] == {name: "ok" for name in (
+        "working_memory", "holon_store", "graph", "incident_store", "consolidation_queue",
+        "ledger", "runtime")}
+    assert get("/api/v1/agents/e2e-1/heartbeat")["host"] == actor["name"]
+
+
 def test_scenario_command_fails_on_an_unreachable_url() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "entrypoints.cli", "scenario", "1",
@@ -76,7 +101,8 @@ def test_scenario_command_fails_on_an_unreachable_url() -> None:
 def test_served_data_survives_a_restart(tmp_path: Path) -> None:
     """Covered at the service level in tests/embedded; here the HTTP surface is checked."""
     port = _free_port()
-    env = {**os.environ, "SEEDCORE_DATA_DIR": str(tmp_path), "SEEDCORE_PORT": str(port)}
+    env = {**os.environ, "SEEDCORE_DATA_DIR": str(tmp_path), "SEEDCORE_PORT": str(port),
+           "SEEDCORE_RUNTIME": "inprocess"}  # Ray's start-up twice would only add time
     url = f"http://127.0.0.1:{port}"
     body = b'{"content": "persisted through a restart", "kind": "fact"}'
     holon_uuid = None

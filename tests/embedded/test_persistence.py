@@ -6,11 +6,11 @@ from pathlib import Path
 
 from domain.holon import Edge
 from entrypoints.bootstrap import bootstrap
-from entrypoints.settings import Settings
+from entrypoints.settings import RuntimeKind, Settings
 
 
 def test_holons_edges_incidents_and_ledger_survive_a_restart(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(data_dir=tmp_path, runtime=RuntimeKind.INPROCESS)
     first = bootstrap(settings)
     memory = first.memory
     facts = [memory.make_holon(f"fact number {k}", "fact", {"k": str(k)}) for k in range(20)]

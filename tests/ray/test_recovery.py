@@ -10,23 +10,31 @@ killed, and how many times each task ran.
 from __future__ import annotations
 
 import os
+import pickle
+import sqlite3
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 import ray
 
-from adapters.ray.checkpoints import ActorCheckpointStore, CheckpointStore, RedisCheckpointStore
-from adapters.ray.organ_actor import ActorStatus
+from adapters.ray.checkpoints import (
+    ActorCheckpointStore,
+    CheckpointStore,
+    RedisCheckpointStore,
+    SqliteCheckpointStore,
+)
 from adapters.ray.runtime import RayRuntime
-from application.errors import BackendUnavailable, Conflict, NotFound
+from application.errors import BackendUnavailable, Conflict, NotFound, TaskInterrupted
 from application.execution import Execution, Job, TaskExecutor
 from application.handlers import HandlerContext, HandlerResult
+from application.ports.agent_runtime import HostStatus
 from domain.agent import AgentState, new_agent
 from domain.config import DomainConfig
 from domain.task import Task
@@ -139,7 +147,7 @@ def test_a_kill_under_load_loses_no_task_and_state_comes_back_from_its_checkpoin
     victim_name = runtime.actor_of("a0")
     victim_ids = {a for a in ids if runtime.actor_of(a) == victim_name}
     assert len(victim_ids) == 4
-    (victim_before,) = [s for s in runtime.status() if s.name.endswith(victim_name)]
+    (victim_before,) = [s for s in runtime.hosts() if s.name.endswith(victim_name)]
 
     stop = threading.Event()
     submitted: dict[str, Job] = {}
@@ -182,8 +190,8 @@ def test_a_kill_under_load_loses_no_task_and_state_comes_back_from_its_checkpoin
     assert set(outcomes) == set(submitted)
     failures = {t: o for t, o in outcomes.items() if not isinstance(o, Execution)}
     for task_id, failure in failures.items():
-        assert isinstance(failure, BackendUnavailable), (task_id, failure)
-        assert "retriable" in failure.reason
+        assert isinstance(failure, TaskInterrupted), (task_id, failure)
+        assert failure.task_id == task_id and failure.backend == "runtime"
         assert submitted[task_id].task.idempotency_key is None  # keyed tasks were retried
         assert submitted[task_id].team[0] in victim_ids
 
@@ -236,7 +244,7 @@ def test_a_job_on_a_dead_actor_without_key_fails_retriably_and_with_key_is_retri
 ) -> None:
     runtime.add_agents([agent("a")])
     unkeyed = _killed_while_running(runtime, recorder[0], probe_job("a", keyed=False))
-    assert isinstance(unkeyed, BackendUnavailable) and "retriable" in unkeyed.reason
+    assert isinstance(unkeyed, TaskInterrupted) and unkeyed.retry_after_s == 1
     keyed = _killed_while_running(runtime, recorder[0], probe_job("a", keyed=True))
     assert isinstance(keyed, Execution) and keyed.success
 
@@ -301,7 +309,7 @@ def test_many_clients_of_one_namespace_share_actors_created_once(
         assert errors == []
         # 8 agents of one organ at 3 per actor: exactly three actors, filled in order.
         assert clients[0].actor_names() == ["organ:organ:0", "organ:organ:1", "organ:organ:2"]
-        per_actor = Counter(s.agents for s in clients[1].status())
+        per_actor = Counter(s.agents for s in clients[1].hosts())
         assert per_actor == Counter({3: 2, 2: 1})
         # Every client reaches every agent, whoever added it.
         for k, client in enumerate(clients):
@@ -343,7 +351,12 @@ def test_redis_checkpoints_round_trip_and_restore_an_actor(
                                  prefix=f"test-{uuid.uuid4().hex[:8]}")
     _checkpoint_store_contract(store)
 
-    runtime = make_runtime(recorder[1], store)
+    _restore_an_actor_from(store, recorder[1])
+
+
+def _restore_an_actor_from(store: RedisCheckpointStore | SqliteCheckpointStore,
+                           recorder: Remote) -> None:
+    runtime = make_runtime(recorder, store)
     try:
         runtime.add_agents([agent("a")])
         runtime.execute("a", probe_job("a", keyed=False))
@@ -361,6 +374,60 @@ def test_the_actor_checkpoint_store_keeps_states_by_actor_and_agent(
     _checkpoint_store_contract(checkpoints, prefix=f"{uuid.uuid4().hex[:8]}/")
 
 
+def test_sqlite_checkpoints_round_trip_and_restore_an_actor(
+    recorder: tuple[Recorder, Remote], tmp_path: Path
+) -> None:
+    store = SqliteCheckpointStore(tmp_path / "embedded" / "checkpoints.db")
+    _checkpoint_store_contract(store)
+
+    _restore_an_actor_from(store, recorder[1])
+
+
+@ray.remote(num_cpus=0)
+def _checkpoints_elsewhere(
+    store: CheckpointStore, actor_name: str, states: list[AgentState], removed: list[str]
+) -> tuple[int, list[tuple[str, int]]]:
+    """In a Ray worker: what the store holds for the actor, then saves the given changes."""
+    held = [(s.agent_id, s.tasks_processed) for s in store.load(actor_name)]
+    store.save(actor_name, states, removed)
+    return os.getpid(), held
+
+
+def test_sqlite_checkpoints_are_shared_by_processes(ray_session: None, tmp_path: Path) -> None:
+    store = SqliteCheckpointStore(tmp_path / "checkpoints.db")
+    try:
+        store.save("organ:x", [agent("p"), replace(agent("q"), tasks_processed=2)])
+        pid, held = ray.get(_checkpoints_elsewhere.remote(
+            store, "organ:x", [replace(agent("p"), tasks_processed=7)], ["q"]
+        ), timeout=60)
+        assert pid != os.getpid()
+        assert held == [("p", 0), ("q", 2)]
+        assert [(s.agent_id, s.tasks_processed) for s in store.load("organ:x")] == [("p", 7)]
+    finally:
+        store.close()
+
+
+def test_sqlite_checkpoint_failures_are_backend_unavailable(tmp_path: Path) -> None:
+    unreachable = SqliteCheckpointStore(tmp_path)  # a directory cannot be opened as a database
+    with pytest.raises(BackendUnavailable) as refused:
+        unreachable.load("organ:x")
+    assert refused.value.backend == "checkpoints"
+
+    path = tmp_path / "checkpoints.db"
+    store = SqliteCheckpointStore(path)
+    try:
+        store.save("organ:x", [agent("p")])
+        with sqlite3.connect(path) as conn:  # a state saved under another agent's id
+            conn.execute("UPDATE agent_checkpoints SET state = ? WHERE agent_id = 'p'",
+                         (pickle.dumps(agent("q")),))
+        with pytest.raises(BackendUnavailable, match="corrupt"):
+            store.load("organ:x")
+        store.delete("organ:x")
+        assert store.load("organ:x") == []
+    finally:
+        store.close()
+
+
 def _checkpoint_store_contract(store: CheckpointStore, prefix: str = "") -> None:
     x, y = f"{prefix}x", f"{prefix}y"
     assert store.load(x) == []
@@ -376,7 +443,7 @@ def _checkpoint_store_contract(store: CheckpointStore, prefix: str = "") -> None
     store.delete(y)
 
 
-def _kill_and_wait(runtime: RayRuntime, name: str, timeout_s: float = 30.0) -> ActorStatus:
+def _kill_and_wait(runtime: RayRuntime, name: str, timeout_s: float = 30.0) -> HostStatus:
     """Kill the actor (Ray restarts it) and wait until a new process answers for it."""
     handle = runtime.actor_handle(name)
     before = ray.get(handle.status.remote())
@@ -384,7 +451,7 @@ def _kill_and_wait(runtime: RayRuntime, name: str, timeout_s: float = 30.0) -> A
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            status: ActorStatus = ray.get(handle.status.remote(), timeout=timeout_s)
+            status: HostStatus = ray.get(handle.status.remote(), timeout=timeout_s)
         except ray.exceptions.RayActorError:  # dying or restarting
             status = before
         if status.pid != before.pid:

@@ -11,7 +11,7 @@ from adapters.memory.clock import FakeClock
 from application.errors import NoEligibleAgent, NotFound
 from application.ports.agent_runtime import AgentRuntime
 from application.services import Services
-from application.tier0 import UNPLACED, AgentSpec
+from application.tier0 import AgentSpec
 from domain.config import DomainConfig
 from domain.task import Task
 from entrypoints.bootstrap import build_services, in_memory_adapters
@@ -36,10 +36,10 @@ def _general() -> Task:
     return Task(str(uuid.uuid4()), "general", description="sum the figures")
 
 
-def test_an_agent_is_unplaced_until_a_heartbeat_names_its_host() -> None:
+def test_agents_are_placed_when_created_and_heartbeats_confirm_their_host() -> None:
     services = _services(FakeClock())
     ids = _populate(services)
-    assert services.tier0.host_of("a0") == UNPLACED
+    assert services.tier0.host_of("a0") == "inprocess"
     report = services.tier0.collect_heartbeats()
     assert (report.agents, report.adopted, report.stale, report.hosts) == (3, 0, 0, 1)
     assert services.tier0.placement() == {"inprocess": ids}
