@@ -25,7 +25,10 @@ Selects an agent (or a team), runs the task on it and returns the outcome.
 `success: false`, the `error` (type, message, code) and, for a failure salient enough, the
 flashbulb incident that was logged (`incident_logged`, `incident_id`, or `incident_reason` when
 the incident store was down). Error statuses are reserved for tasks that could not be run: a
-rule broken (422), an unknown hint (404), no eligible agent now (409, retriable).
+rule broken (422), an unknown hint (404), no eligible agent now (409, retriable), a backend
+down (503), or the organ actor running the task died before answering (503
+`task_interrupted`: its outcome is unknown and nothing was recorded, so it may be submitted
+again; a task with an idempotency key was already retried once on the restarted actor).
 
 With an `Idempotency-Key` header the task runs at most once per key: a repeat returns the
 first outcome with status `200` and the header `Idempotent-Replayed: true` (a repeat while the

@@ -90,7 +90,7 @@ def test_the_docs_hold_examples_for_every_resource() -> None:
     paths = " ".join(commands(DOC.read_text()))
     for resource in ("/healthz", "/readyz", "/metrics", "/api/v1/organs", "/api/v1/agents",
                      "/api/v1/tasks", "/api/v1/energy", "/api/v1/memory", "/api/v1/holons",
-                     "/api/v1/incidents"):
+                     "/api/v1/incidents", "/api/v1/runtime/hosts"):
         assert f"{BASE}{resource}" in paths, resource
 
 
