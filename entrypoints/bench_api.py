@@ -133,10 +133,11 @@ async def _drive(base: str, clients: int, warmup_s: float, duration_s: float,
 
 
 def run(clients: int = 32, duration_s: float = 10.0, warmup_s: float = 2.0, agents: int = 64,
-        url: str | None = None, rate: float | None = None,
+        url: str | None = None, rate: float | None = None, runtime: str = "ray",
         out: TextIO = sys.stdout) -> ApiBenchResult:
     """Closed loop by default (throughput is the maximum the server sustains); with ``rate``,
-    the clients together offer that many tasks per second and latency is measured at it."""
+    the clients together offer that many tasks per second and latency is measured at it. The
+    local server runs its agents on ``runtime`` (``ray``, its default, or ``inprocess``)."""
     proc = None
     tmp = None
     if url is None:
@@ -144,7 +145,7 @@ def run(clients: int = 32, duration_s: float = 10.0, warmup_s: float = 2.0, agen
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "SEEDCORE_DATA_DIR": tmp.name, "SEEDCORE_PORT": str(port),
-               "SEEDCORE_LOG_LEVEL": "warning"}
+               "SEEDCORE_LOG_LEVEL": "warning", "SEEDCORE_RUNTIME": runtime}
         proc = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "serve"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -170,7 +171,9 @@ def run(clients: int = 32, duration_s: float = 10.0, warmup_s: float = 2.0, agen
     )
     print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}", file=out)
-    print(f"target: {url} (POST /api/v1/tasks, type general, {agents} agents)", file=out)
+    where = f"a local `seedcore serve`, {runtime} runtime" if proc is not None else "--url"
+    print(f"target: {url} ({where}; POST /api/v1/tasks, type general, {agents} agents)",
+          file=out)
     mode = "closed loop" if rate is None else f"paced at {rate:,.0f} tasks/s offered"
     print(f"clients: {clients} ({mode}), measured: {seconds:.1f} s after {warmup_s:.1f} s "
           "warm-up", file=out)

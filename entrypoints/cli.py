@@ -31,7 +31,7 @@ def _bench_api(args: argparse.Namespace) -> int:
 
     result = bench_api.run(clients=args.clients, duration_s=args.duration,
                            warmup_s=args.warmup, agents=args.agents, url=args.url,
-                           rate=args.rate)
+                           rate=args.rate, runtime=args.runtime)
     return 0 if result.completed > 0 and result.failed == 0 else 1
 
 
@@ -214,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     api.add_argument("--url", help="a running deployment instead of a fresh local server")
     api.add_argument("--rate", type=float,
                      help="offer this many tasks/s in total (paced) instead of a closed loop")
+    api.add_argument("--runtime", choices=["ray", "inprocess"], default="ray",
+                     help="where the local server runs its agents (default: ray, as serve)")
     api.set_defaults(handler=_bench_api)
     memory = benches.add_parser(
         "memory",

@@ -1,5 +1,5 @@
-"""Metrics read at scrape time: agents, heartbeat age, working memory per tier, holons,
-budget use, backend status and the energy-rising span.
+"""Metrics read at scrape time: agents, heartbeat age, stale agents, the runtime's hosts,
+working memory per tier, holons, budget use, backend status and the energy-rising span.
 
 Gauges that describe state are read when Prometheus scrapes rather than kept up to date on
 every write; counters of events live in ``adapters.prometheus.metrics``.
@@ -44,7 +44,10 @@ class ServicesCollector(Collector):
         yield agents
         yield GaugeMetricFamily("seedcore_agent_heartbeat_age_seconds_max",
                                 "Age of the oldest agent heartbeat.", value=max(ages, default=0.0))
-
+        yield GaugeMetricFamily("seedcore_agents_stale",
+                                "Agents whose last heartbeat is too old for them to take tasks.",
+                                value=services.tier0.stale_agents(now))
+        yield from self._runtime_hosts(now)
         yield from self._memory()
         yield from self._budgets(now)
         status = self._readiness()
@@ -57,6 +60,40 @@ class ServicesCollector(Collector):
         yield GaugeMetricFamily("seedcore_energy_rising_seconds",
                                 "How long the system energy has risen continuously.",
                                 value=0.0 if since is None else max(0.0, now - since))
+
+    def _runtime_hosts(self, now: float) -> Iterator[Metric]:
+        """One series per host (an organ actor, or the process), never per agent. ``now`` is
+        wall-clock time, as the hosts' ``started_at`` and ``checkpointed_at`` are."""
+        try:
+            hosts = self._services.tier0.hosts()
+        except Exception:  # an unreachable runtime shows in seedcore_backend_up; skip these series
+            return
+        yield GaugeMetricFamily("seedcore_runtime_hosts", "Hosts of the agent runtime answering.",
+                                value=len(hosts))
+        agents = GaugeMetricFamily("seedcore_runtime_host_agents", "Agents the host runs.",
+                                   labels=["host"])
+        resident = GaugeMetricFamily("seedcore_runtime_host_resident_bytes",
+                                     "Resident memory of the host's process.", labels=["host"])
+        restored = GaugeMetricFamily("seedcore_runtime_host_restored_agents",
+                                     "Agents restored from a checkpoint when the host started.",
+                                     labels=["host"])
+        checkpoint_age = GaugeMetricFamily("seedcore_runtime_host_checkpoint_age_seconds",
+                                           "Time since the host's last checkpoint.",
+                                           labels=["host"])
+        uptime = GaugeMetricFamily("seedcore_runtime_host_uptime_seconds",
+                                   "Time since the host's process started; drops on a restart.",
+                                   labels=["host"])
+        for host in hosts:
+            labels = [host.name]
+            agents.add_metric(labels, host.agents)
+            restored.add_metric(labels, host.restored)
+            # Hosts on other nodes read their own clocks: clamp a small skew at zero.
+            uptime.add_metric(labels, max(0.0, now - host.started_at))
+            if host.rss_bytes is not None:
+                resident.add_metric(labels, host.rss_bytes)
+            if host.checkpointed_at is not None:
+                checkpoint_age.add_metric(labels, max(0.0, now - host.checkpointed_at))
+        yield from (agents, resident, restored, checkpoint_age, uptime)
 
     def _memory(self) -> Iterator[Metric]:
         memory = self._services.memory

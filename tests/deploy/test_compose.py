@@ -161,7 +161,7 @@ def test_ray_nodes_run_the_seedcore_image_so_organ_actors_find_its_code() -> Non
         assert services()[node]["image"] == services()["api"]["image"]
 
 
-@pytest.mark.parametrize("service", (*SEEDCORE_SERVICES, *RAY_NODES))
+@pytest.mark.parametrize("service", [*SEEDCORE_SERVICES, *RAY_NODES])
 def test_seedcore_services_build_from_deploy_dockerfile(service: str) -> None:
     build = services()[service]["build"]
     assert (REPO / build["context"]).resolve() == REPO
