@@ -217,6 +217,19 @@ class RayWiring:
     bind: Callable[[Services], None]
 
 
+def _private_ray_alive() -> bool:
+    """Whether the GCS server of the Ray this process started is still running."""
+    import psutil
+
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.name().startswith("gcs_server") and child.status() != psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.Error:  # it ended while we looked
+            continue
+    return False
+
+
 def use_ray(settings: Settings, config: DomainConfig) -> RayWiring:
     """Join or start Ray and say how to run agents on it (see the module's docstring).
 
@@ -258,7 +271,10 @@ def use_ray(settings: Settings, config: DomainConfig) -> RayWiring:
     def stop() -> None:
         import ray
 
-        if not address:
+        # A Ctrl-C in a terminal (or `timeout`) signals the whole process group, Ray's daemons
+        # included: then the actors are gone already, and asking the dead GCS to remove them
+        # would block for a minute before Ray aborts the process.
+        if not address and (not started or _private_ray_alive()):
             for made in built:
                 made.close()
             if memory_host is not None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -130,3 +131,27 @@ def test_served_data_survives_a_restart(tmp_path: Path) -> None:
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=20)
+
+
+def test_ctrl_c_stops_serve_and_its_private_ray_at_once(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C signals the whole process group, Ray's daemons included: the
+    server must still stop promptly and cleanly, not wait on a dead Ray."""
+    port = _free_port()
+    env = {**os.environ, "SEEDCORE_DATA_DIR": str(tmp_path), "SEEDCORE_PORT": str(port)}
+    proc = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "serve"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None
+                time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
