@@ -87,7 +87,7 @@ def _bench_scale(args: argparse.Namespace) -> int:
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {}
-    for name in ("host", "port", "metrics_port", "data_dir", "profile"):
+    for name in ("host", "port", "metrics_port", "data_dir", "profile", "runtime"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[f"SEEDCORE_{name.upper()}"] = str(value)
@@ -147,6 +147,9 @@ def _worker(args: argparse.Namespace) -> int:
 def _add_settings_options(parser: argparse.ArgumentParser, network: bool) -> None:
     parser.add_argument("--profile", choices=["embedded", "full"],
                         help="adapters to use (default: SEEDCORE_PROFILE or embedded)")
+    parser.add_argument("--runtime", choices=["ray", "inprocess"],
+                        help="where agents run (default: SEEDCORE_RUNTIME or ray: a private Ray,"
+                        " or the cluster SEEDCORE_RAY_ADDRESS / RAY_ADDRESS names)")
     parser.add_argument("--data-dir", dest="data_dir",
                         help="where the embedded profile keeps its data (default .data)")
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
