@@ -309,6 +309,23 @@ RUNTIME = Dashboard(
         Panel("Degraded reads per backend", (q(f"""
               sum by (backend) (rate(seedcore_memory_degraded_reads_total[{RATE}]))""",
               "{{backend}}"),), unit="reqps"),
+        Panel("Organ actors", (q("max(seedcore_runtime_hosts)", "hosts"),
+                               q("max(seedcore_agents_stale)", "stale agents")),
+              description="Hosts of the agent runtime that answer, and agents whose heartbeat "
+                          "is too old for them to take tasks."),
+        Panel("Agents per organ actor", (q("max by (host) (seedcore_runtime_host_agents)",
+                                           "{{host}}"),), stack=True),
+        Panel("Resident memory per organ actor", (q("""
+              max by (host) (seedcore_runtime_host_resident_bytes)""", "{{host}}"),),
+              unit="bytes"),
+        Panel("Organ actor uptime", (q("max by (host) (seedcore_runtime_host_uptime_seconds)",
+                                       "{{host}}"),), unit="s",
+              description="Falls back to 0 when Ray restarts the actor."),
+        Panel("Agents restored at the last restart", (q("""
+              max by (host) (seedcore_runtime_host_restored_agents)""", "{{host}}"),)),
+        Panel("Checkpoint age per organ actor", (q("""
+              max by (host) (seedcore_runtime_host_checkpoint_age_seconds)""", "{{host}}"),),
+              unit="s"),
     ),
 )
 

@@ -70,6 +70,13 @@ GAUGES = frozenset({
     "seedcore_budget_usage_ratio",
     "seedcore_backend_up",
     "seedcore_energy_rising_seconds",
+    "seedcore_agents_stale",
+    "seedcore_runtime_hosts",
+    "seedcore_runtime_host_agents",
+    "seedcore_runtime_host_resident_bytes",
+    "seedcore_runtime_host_restored_agents",
+    "seedcore_runtime_host_checkpoint_age_seconds",
+    "seedcore_runtime_host_uptime_seconds",
     "process_resident_memory_bytes",
 })
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")

@@ -54,6 +54,7 @@ REQUIRED_ALERTS = {
     "a backend down": "SeedCoreBackendDown",
     "an incident spike": "SeedCoreIncidentSpike",
     "a hard budget crossed": "SeedCoreHardBudgetCrossed",
+    "an organ actor restarted": "SeedCoreOrganActorRestarted",
 }
 
 
