@@ -56,8 +56,7 @@ def _wait(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
 def seedcore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "SEEDCORE_DATA_DIR": str(tmp_path_factory.mktemp("app")),
-           "SEEDCORE_PORT": str(port), "SEEDCORE_LOG_LEVEL": "warning",
-           "SEEDCORE_RUNTIME": "inprocess"}  # the Ray runtime's serve: tests/e2e
+           "SEEDCORE_PORT": str(port), "SEEDCORE_LOG_LEVEL": "warning"}  # on Ray: organ actors
     proc = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "serve"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
