@@ -19,15 +19,20 @@ read from the shared store itself.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+import structlog
 
 from application.errors import BackendUnavailable
 from application.execution import Execution, TaskExecutor
 from application.handlers import HandlerRegistry, default_registry
 from domain.config import DomainConfig
 from entrypoints.settings import Profile, Settings
+
+log = structlog.get_logger("seedcore.ray")
 
 if TYPE_CHECKING:  # importing Ray takes a second: only when a Ray runtime is built
     from adapters.ray.runtime import RayRuntime
@@ -274,12 +279,18 @@ def use_ray(settings: Settings, config: DomainConfig) -> RayWiring:
         # A Ctrl-C in a terminal (or `timeout`) signals the whole process group, Ray's daemons
         # included: then the actors are gone already, and asking the dead GCS to remove them
         # would block for a minute before Ray aborts the process.
-        if not address and (not started or _private_ray_alive()):
+        began = time.monotonic()
+        removed = not address and (not started or _private_ray_alive())
+        if removed:
             for made in built:
                 made.close()
             if memory_host is not None:
                 memory_host.close()
+        cleaned = time.monotonic()
         if started:
             ray.shutdown()
+        log.info("ray_left", actors_removed=removed, shut_down=started,
+                 cleanup_ms=round((cleaned - began) * 1000, 1),
+                 shutdown_ms=round((time.monotonic() - cleaned) * 1000, 1))
 
     return RayWiring(runtime, working, queue, stop, bound.append)
