@@ -135,13 +135,13 @@ def _worker(args: argparse.Namespace) -> int:
         worker = Worker(services, services.lock, settings.worker_id or default_owner())
         worker.install_signal_handlers()
         try:
-            worker.run()
+            stopped_in_time = worker.run_in_background()
         finally:
             server.shutdown()
             thread.join(timeout=5)
     finally:
         services.close()
-    return 0
+    return 0 if stopped_in_time else 1
 
 
 def _add_settings_options(parser: argparse.ArgumentParser, network: bool) -> None:

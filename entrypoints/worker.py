@@ -68,6 +68,22 @@ class Worker:
             _log_run(run)
         return runs
 
+    def run_in_background(self, grace_s: float = 30.0) -> bool:
+        """Run the loops on a thread of their own until a stop is requested (a signal handled
+        by this, the main, thread), then give the loop in progress ``grace_s`` to finish.
+        Returns False when it did not: a call stuck in a backend must not keep the process
+        from stopping (the loops' thread is a daemon and ends with it)."""
+        thread = threading.Thread(target=self.run, name="seedcore-loops", daemon=True)
+        thread.start()
+        while thread.is_alive() and not self._stop.is_set():
+            thread.join(timeout=0.2)  # wakes for signal handlers too
+        thread.join(timeout=grace_s)
+        if thread.is_alive():
+            log.warning("worker_stop_timeout", grace_s=grace_s,
+                        reason="a loop run did not finish in time")
+            return False
+        return True
+
     def run(self) -> None:
         log.info("worker_started", owner=self.scheduler.owner,
                  loops=[loop.name for loop in self.scheduler.loops])

@@ -7,11 +7,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
 from pathlib import Path
 
 from adapters.memory.clock import FakeClock
 from adapters.memory.lock import InMemoryLeaseLock
+from application.tier0 import HeartbeatReport
 from domain.config import DomainConfig
 from entrypoints.bootstrap import build_services, in_memory_adapters
 from entrypoints.worker import Worker
@@ -86,3 +89,30 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_a_stop_waits_for_the_running_loop_then_gives_up_after_the_grace_period() -> None:
+    """A loop stuck in a backend call must not keep the process from stopping."""
+    services = build_services(in_memory_adapters(), DomainConfig())
+    entered, release = threading.Event(), threading.Event()
+
+    def stuck_collection() -> HeartbeatReport:
+        entered.set()
+        release.wait(timeout=30)
+        return HeartbeatReport(0, 0, 0, 0)
+
+    services.tier0.collect_heartbeats = stuck_collection  # type: ignore[method-assign]
+    worker = Worker(services, services.lock, "w-stuck")
+    def stop_once_stuck() -> None:
+        entered.wait(10)
+        worker.stop()
+
+    threading.Thread(target=stop_once_stuck).start()
+    started = time.monotonic()
+    assert worker.run_in_background(grace_s=0.5) is False
+    assert time.monotonic() - started < 10
+
+    release.set()  # the same, with a loop that finishes: a clean stop
+    worker = Worker(services, services.lock, "w-ok")
+    threading.Timer(0.3, worker.stop).start()
+    assert worker.run_in_background(grace_s=30) is True
