@@ -237,20 +237,18 @@ class Tier0Manager:
                 pop.agents[state.agent_id] = state
                 pop.heartbeat_at[state.agent_id] = beat.taken_at
                 pop.hosts[state.agent_id] = beat.host
-            stale = self._stale_locked(now)
+            stale = self.stale_agents(now)
         return HeartbeatReport(len(beats), adopted, stale, len({b.host for b in beats}))
 
     def is_live(self, agent_id: str, now: float) -> bool:
         """Whether the agent's last heartbeat is recent enough for it to take tasks."""
         with self.population.lock:
-            at = self.population.heartbeat_at.get(agent_id)
-        return at is not None and now - at <= self.config.loops.heartbeat_stale_s
+            return self._fresh_locked(agent_id, now)
 
     def stale_agents(self, now: float) -> int:
         with self.population.lock:
-            return self._stale_locked(now)
+            return sum(1 for a in self.population.agents if not self._fresh_locked(a, now))
 
-    def _stale_locked(self, now: float) -> int:
-        limit = self.config.loops.heartbeat_stale_s
-        pop = self.population
-        return sum(1 for a in pop.agents if now - pop.heartbeat_at.get(a, -1e300) > limit)
+    def _fresh_locked(self, agent_id: str, now: float) -> bool:
+        at = self.population.heartbeat_at.get(agent_id)
+        return at is not None and now - at <= self.config.loops.heartbeat_stale_s

@@ -25,19 +25,17 @@ errors keep their fields, e.g. ``NotFound.ident``). Ray's own exception path wou
 from __future__ import annotations
 
 import logging
-import os
 import pickle
 import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from adapters.clock import SystemClock
 from adapters.memory.agent_runtime import InProcessRuntime
-from adapters.process import node_name, resident_bytes
 from adapters.ray.checkpoints import CheckpointStore
 from application.errors import NotFound, SeedCoreError
 from application.execution import Execution, Job, TaskExecutor
@@ -258,17 +256,11 @@ class OrganActor:
         return _replying(self._restore)
 
     def status(self) -> HostStatus:
-        return HostStatus(
-            name=self.name,
-            node=node_name(),
-            pid=os.getpid(),
-            started_at=self.started_at,
-            agents=len(self._runtime.heartbeats()),
-            restored=self._restored,
-            checkpoints=self._checkpoints,
-            checkpointed_at=self._checkpointed_at,
-            rss_bytes=resident_bytes(),
-        )
+        # The hosted runtime reports the process (node, pid, agents, memory) without building
+        # a heartbeat per agent; what it cannot know is this actor's name and its checkpoints.
+        (here,) = self._runtime.hosts()
+        return replace(here, started_at=self.started_at, restored=self._restored,
+                       checkpoints=self._checkpoints, checkpointed_at=self._checkpointed_at)
 
     def _restore(self) -> int:
         if self._store is None:

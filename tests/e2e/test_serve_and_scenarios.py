@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,16 +16,12 @@ from pathlib import Path
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.ports import free_port
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     data = tmp_path_factory.mktemp("serve")
     env = {**os.environ, "SEEDCORE_DATA_DIR": str(data), "SEEDCORE_PORT": str(port),
            "SEEDCORE_LOG_FORMAT": "json"}
@@ -92,7 +87,7 @@ def test_the_default_runtime_hosts_the_agents_in_organ_actors(server: str) -> No
 def test_scenario_command_fails_on_an_unreachable_url() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "entrypoints.cli", "scenario", "1",
-         "--url", f"http://127.0.0.1:{_free_port()}"],
+         "--url", f"http://127.0.0.1:{free_port()}"],
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 1
@@ -101,7 +96,7 @@ def test_scenario_command_fails_on_an_unreachable_url() -> None:
 
 def test_served_data_survives_a_restart(tmp_path: Path) -> None:
     """Covered at the service level in tests/embedded; here the HTTP surface is checked."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SEEDCORE_DATA_DIR": str(tmp_path), "SEEDCORE_PORT": str(port),
            "SEEDCORE_RUNTIME": "inprocess"}  # Ray's start-up twice would only add time
     url = f"http://127.0.0.1:{port}"
@@ -136,7 +131,7 @@ def test_served_data_survives_a_restart(tmp_path: Path) -> None:
 def test_ctrl_c_stops_serve_and_its_private_ray_at_once(tmp_path: Path) -> None:
     """A terminal's Ctrl-C signals the whole process group, Ray's daemons included: the
     server must still stop promptly and cleanly, not wait on a dead Ray."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SEEDCORE_DATA_DIR": str(tmp_path), "SEEDCORE_PORT": str(port)}
     proc = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "serve"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -21,14 +21,10 @@ import pytest
 import yaml
 
 from tests.deploy.promql import RULES_FILE, dashboard_queries, metric_names, rule_queries, tool
+from tests.ports import free_port
 
 pytestmark = pytest.mark.backends
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _call(url: str, method: str = "GET", body: Any = None) -> Any:
@@ -54,7 +50,7 @@ def _wait(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
 
 @pytest.fixture(scope="module")
 def seedcore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SEEDCORE_DATA_DIR": str(tmp_path_factory.mktemp("app")),
            "SEEDCORE_PORT": str(port), "SEEDCORE_LOG_LEVEL": "warning"}  # on Ray: organ actors
     proc = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "serve"], env=env,
@@ -70,7 +66,7 @@ def seedcore(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def prometheus(seedcore: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     binary = tool("prometheus")
     work: Path = tmp_path_factory.mktemp("prometheus")
-    port = _free_port()
+    port = free_port()
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
         "rule_files": [str(RULES_FILE)],

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -24,14 +23,10 @@ from application.tier0 import AgentSpec
 from entrypoints.bootstrap import bootstrap
 from entrypoints.settings import Settings
 from tests.backends import BACKEND_DEFAULTS, backend_url
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.ray, pytest.mark.backends]
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -62,7 +57,7 @@ def _worker_lines(env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "entrypoints.cli", "worker"],
         env={**os.environ, **env, "SEEDCORE_LOG_FORMAT": "json",
-             "SEEDCORE_METRICS_PORT": str(_free_port())},
+             "SEEDCORE_METRICS_PORT": str(free_port())},
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     )
 

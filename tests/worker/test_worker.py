@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ from application.tier0 import HeartbeatReport
 from domain.config import DomainConfig
 from entrypoints.bootstrap import build_services, in_memory_adapters
 from entrypoints.worker import Worker
+from tests.ports import free_port
 
 
 def make_worker(clock: FakeClock, lock: InMemoryLeaseLock, owner: str) -> Worker:
@@ -63,7 +63,7 @@ def test_a_second_worker_does_not_run_a_singleton_loop_the_first_holds() -> None
 
 def test_sigterm_stops_the_worker_cleanly(tmp_path: Path) -> None:
     env = {**os.environ, "SEEDCORE_DATA_DIR": str(tmp_path), "SEEDCORE_LOG_FORMAT": "json",
-           "SEEDCORE_METRICS_PORT": str(_free_port())}
+           "SEEDCORE_METRICS_PORT": str(free_port())}
     proc = subprocess.Popen(
         [sys.executable, "-m", "entrypoints.cli", "worker"],
         env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
@@ -84,11 +84,6 @@ def test_sigterm_stops_the_worker_cleanly(tmp_path: Path) -> None:
     finally:
         proc.kill()
 
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_a_stop_waits_for_the_running_loop_then_gives_up_after_the_grace_period() -> None:
